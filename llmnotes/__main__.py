@@ -1,0 +1,5 @@
+"""Allow ``python -m llmnotes``."""
+
+from llmnotes.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,199 @@
+"""The ``llmnotes`` command line: assets, regenerate, build and serve.
+
+Every command answers ``--help``. Errors a user can fix (a missing asset, an unknown topic, a
+malformed metrics file) print one line naming the fix and exit with status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+
+from llmnotes import __version__
+from llmnotes.assets import REGISTRY, AssetUnavailable, enter_offline_mode, is_offline
+from llmnotes.metrics import MetricsStoreError
+from llmnotes.paths import docs_dir, metrics_path, repo_root
+from llmnotes.tables import format_table
+
+
+class UsageError(Exception):
+    """An error the user can fix; printed as one line."""
+
+
+def parse_asset_overrides(pairs: Sequence[str]) -> dict[str, str]:
+    """Turn ``NAME=PATH`` strings into a mapping.
+
+    Raises:
+        UsageError: A pair has no ``=`` or names an unknown asset.
+    """
+    overrides = {}
+    for pair in pairs:
+        name, sep, path = pair.partition("=")
+        if not sep or not path:
+            raise UsageError(f"--asset expects NAME=PATH, got {pair!r}")
+        if name not in REGISTRY:
+            raise UsageError(f"--asset names unknown asset {name!r}; known: {', '.join(REGISTRY)}")
+        overrides[name] = path
+    return overrides
+
+
+def _decide_offline(flag: bool) -> bool:
+    offline = is_offline(flag)
+    if offline:
+        enter_offline_mode()
+    return offline
+
+
+def cmd_assets(args: argparse.Namespace) -> int:
+    """List every asset, whether it resolves, and from where."""
+    offline = _decide_offline(args.offline)
+    overrides = parse_asset_overrides(args.asset)
+    rows = [("asset", "status", "source", "location")]
+    for asset in REGISTRY.values():
+        # Look locally only: listing must never download or wait on the network.
+        try:
+            found = asset.resolve(overrides.get(asset.name), offline=True)
+            rows.append((asset.name, "ok", found.kind, found.location))
+        except AssetUnavailable:
+            remote = [s for s in asset.sources if s.kind in {"hub", "gensim"}]
+            if remote and not offline:
+                rows.append((asset.name, "online", remote[0].kind, remote[0].how_to_provide()))
+            else:
+                ways = f"{asset.env_var}=PATH or " + " or ".join(
+                    s.how_to_provide() for s in asset.sources
+                )
+                stand_ins = [a.name for a in REGISTRY.values() if a.stand_in_for == asset.name]
+                if stand_ins:
+                    ways = f"offline stand-in: {', '.join(stand_ins)}; to get it: {ways}"
+                rows.append((asset.name, "missing", "-", ways))
+    print(format_table(rows))
+    print(
+        f"\n({'offline' if offline else 'online'}; an explicit path: --asset NAME=PATH "
+        "or the LLMNOTES_<NAME> variable)"
+    )
+    return 0
+
+
+def cmd_regenerate(args: argparse.Namespace) -> int:
+    """Run the stale experiments of the given topics (all topics by default)."""
+    offline = _decide_offline(args.offline)
+    overrides = parse_asset_overrides(args.asset)
+    from llmnotes.experiments import load_topics
+    from llmnotes.metrics import MetricsStore
+    from llmnotes.regenerate import regenerate, stale_entries, summary_table
+
+    try:
+        experiments = load_topics(args.topics)
+    except KeyError as error:
+        raise UsageError(str(error.args[0])) from None
+    store = MetricsStore(metrics_path())
+    if args.check:
+        stale = stale_entries(experiments, store, docs_dir(), offline=offline)
+        for line in stale:
+            print(f"stale: {line}")
+        print(f"{len(stale)} stale entr{'y' if len(stale) == 1 else 'ies'}")
+        return 1 if stale else 0
+    start = time.perf_counter()
+    outcomes = regenerate(
+        experiments,
+        store,
+        docs_dir(),
+        offline=offline,
+        force=args.force,
+        overrides=overrides,
+        show_progress=not args.quiet,
+    )
+    print(summary_table(outcomes))
+    counts = {
+        s: sum(o.status == s for o in outcomes) for s in ("ran", "unchanged", "skipped", "failed")
+    }
+    summary = ", ".join(f"{n} {s}" for s, n in counts.items())
+    print(
+        f"\n{summary} in {time.perf_counter() - start:.1f}s "
+        f"({'offline' if offline else 'online'}); "
+        f"metrics in {metrics_path().relative_to(repo_root())}"
+    )
+    return 1 if counts["failed"] else 0
+
+
+def _mkdocs(*arguments: str) -> int:
+    config = repo_root() / "mkdocs.yml"
+    if not config.is_file():
+        raise UsageError(f"no mkdocs.yml at {repo_root()}; run this in an llmnotes checkout")
+    command = [sys.executable, "-m", "mkdocs", *arguments, "-f", str(config)]
+    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
+    return subprocess.call(command, cwd=repo_root(), env=env)
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    """Build the site with ``mkdocs build`` (strict by default)."""
+    extra = ["--strict"] if args.strict else []
+    code = _mkdocs("build", *extra, "--site-dir", args.site_dir)
+    if code == 0:
+        site = (repo_root() / args.site_dir).resolve()
+        print(f"Site built in {site}; open {site / 'index.html'} or run `llmnotes serve`.")
+    return code
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Serve the site with live reload (``mkdocs serve``)."""
+    return _mkdocs("serve", "--dev-addr", args.dev_addr)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the argument parser for every command."""
+    parser = argparse.ArgumentParser(
+        prog="llmnotes", description="Regenerate, build and serve the llmnotes site."
+    )
+    parser.add_argument("--version", action="version", version=f"llmnotes {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def add_asset_options(sub: argparse.ArgumentParser) -> None:
+        sub.add_argument("--offline", action="store_true", help="never touch the network")
+        sub.add_argument(
+            "--asset",
+            action="append",
+            default=[],
+            metavar="NAME=PATH",
+            help="use a local file or folder for an asset (repeatable)",
+        )
+
+    assets = commands.add_parser("assets", help="list every asset and where it resolves from")
+    add_asset_options(assets)
+    assets.set_defaults(func=cmd_assets)
+
+    regen = commands.add_parser("regenerate", help="run stale experiments, update metrics/figures")
+    regen.add_argument("topics", nargs="*", metavar="TOPIC", help="topics to run (default: all)")
+    add_asset_options(regen)
+    regen.add_argument("--force", action="store_true", help="run even when inputs are unchanged")
+    regen.add_argument(
+        "--check", action="store_true", help="only report stored entries that are stale here"
+    )
+    regen.add_argument("--quiet", action="store_true", help="no progress bars")
+    regen.set_defaults(func=cmd_regenerate)
+
+    build = commands.add_parser("build", help="build the site (mkdocs build --strict)")
+    build.add_argument("--no-strict", dest="strict", action="store_false", help="allow warnings")
+    build.add_argument("--site-dir", default="site", help="output folder (default: site)")
+    build.set_defaults(func=cmd_build)
+
+    serve = commands.add_parser("serve", help="serve the site with live reload")
+    serve.add_argument(
+        "--dev-addr", default="127.0.0.1:8000", help="address (default: %(default)s)"
+    )
+    serve.set_defaults(func=cmd_serve)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line and return its exit status."""
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except (UsageError, AssetUnavailable, MetricsStoreError) as error:
+        print(f"llmnotes: error: {error}", file=sys.stderr)
+        return 2

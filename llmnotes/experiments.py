@@ -1,0 +1,234 @@
+"""Experiments: the functions that produce every number and figure on the site.
+
+A topic module registers its experiments with :func:`experiment`. Each one names the assets it
+needs (per role, alternatives in order of preference), its settings and its seed; it receives an
+:class:`Context` and returns a :class:`Result` of plain values and figures. It never prints, and
+it never writes files: :mod:`llmnotes.regenerate` does that.
+
+Example:
+    >>> @experiment("demo", settings={"n": 3}, register=False)
+    ... def squares(ctx):
+    ...     return Result(values={"squares": [i * i for i in range(ctx.settings["n"])]})
+    >>> squares.name
+    'demo.squares'
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import inspect
+import json
+import random
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from llmnotes.assets import AssetUnavailable, Resolved, resolve
+
+#: Topic name to the module that registers its experiments.
+TOPIC_MODULES: dict[str, str] = {
+    "tokenization": "llmnotes.tokenization",
+    "embeddings": "llmnotes.embeddings",
+}
+
+
+@dataclass
+class FigureOutput:
+    """A figure an experiment made, with the alt text the page shows for it."""
+
+    figure: Any
+    alt: str
+
+
+@dataclass
+class Result:
+    """What an experiment returns: JSON-ready values and named figures."""
+
+    values: dict[str, Any]
+    figures: dict[str, FigureOutput] = field(default_factory=dict)
+
+
+@dataclass
+class Context:
+    """What an experiment receives.
+
+    Attributes:
+        assets: The resolved asset for each role the experiment declared.
+        settings: The experiment's settings.
+        seed: The seed, already applied to ``random``, NumPy and torch when they are loaded.
+        progress: Wraps an iterable in a progress bar (a no-op when bars are off).
+    """
+
+    assets: dict[str, Resolved]
+    settings: dict[str, Any]
+    seed: int
+    progress: Callable[..., Iterable[Any]] = field(default=lambda iterable, **_: iterable)
+
+
+@dataclass(frozen=True)
+class Choice:
+    """The assets chosen for one run: the resolved asset per role and how preferred they are."""
+
+    assets: dict[str, Resolved]
+    preference: int
+
+    @property
+    def key(self) -> str:
+        """The metrics-store key: the chosen asset names, joined by ``+``."""
+        return "+".join(self.assets[role].asset for role in sorted(self.assets))
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """A registered experiment.
+
+    Attributes:
+        topic: The topic it belongs to (``llmnotes regenerate TOPIC``).
+        func: The function that runs it.
+        assets: Role to the asset names that can fill it, most preferred first.
+        settings: JSON-ready settings passed to the function and hashed.
+        seed: The seed set before it runs.
+    """
+
+    topic: str
+    func: Callable[[Context], Result]
+    assets: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    settings: Mapping[str, Any] = field(default_factory=dict)
+    seed: int = 0
+
+    @property
+    def name(self) -> str:
+        """``topic.function_name``, the experiment's key in the metrics store."""
+        return f"{self.topic}.{self.func.__name__}"
+
+    def choose(
+        self, offline: bool | None = None, overrides: Mapping[str, str] | None = None
+    ) -> Choice:
+        """Resolve one asset per role, taking the first alternative that resolves.
+
+        Raises:
+            AssetUnavailable: A role has no alternative that resolves; the message says why.
+        """
+        chosen: dict[str, Resolved] = {}
+        preference = 0
+        for role, names in sorted(self.assets.items()):
+            errors = []
+            for rank, name in enumerate(names):
+                try:
+                    chosen[role] = resolve(name, offline=offline, overrides=overrides)
+                except AssetUnavailable as error:
+                    errors.append(str(error))
+                    continue
+                preference += rank
+                break
+            else:
+                raise AssetUnavailable(" / ".join(errors))
+        return Choice(chosen, preference)
+
+    def choice_for_key(
+        self, key: str, offline: bool | None = None, overrides: Mapping[str, str] | None = None
+    ) -> Choice:
+        """Resolve exactly the assets named by a stored ``key`` (for freshness checks).
+
+        Raises:
+            AssetUnavailable: One of them does not resolve here.
+        """
+        names = key.split("+") if key else []
+        roles = sorted(self.assets)
+        if len(names) != len(roles):
+            raise AssetUnavailable(f"key {key!r} does not match roles {roles}")
+        chosen = {
+            role: resolve(name, offline=offline, overrides=overrides)
+            for role, name in zip(roles, names, strict=True)
+        }
+        preference = sum(
+            self.assets[role].index(name) for role, name in zip(roles, names, strict=True)
+        )
+        return Choice(chosen, preference)
+
+    def input_hash(self, choice: Choice) -> str:
+        """Hash everything that determines the result: code, settings, seed and asset contents."""
+        payload = {
+            "experiment": self.name,
+            "code": code_fingerprint(self.func),
+            "settings": self.settings,
+            "seed": self.seed,
+            "assets": {role: res.fingerprint for role, res in sorted(choice.assets.items())},
+        }
+        blob = json.dumps(payload, sort_keys=True, default=str).encode()
+        return hashlib.sha256(blob).hexdigest()[:16]
+
+    def run(self, choice: Choice, progress: Callable[..., Iterable[Any]] | None = None) -> Result:
+        """Seed the random generators and run the experiment on ``choice``."""
+        seed_everything(self.seed)
+        context = Context(dict(choice.assets), dict(self.settings), self.seed)
+        if progress is not None:
+            context.progress = progress
+        return self.func(context)
+
+
+_REGISTRY: dict[str, Experiment] = {}
+
+
+def experiment(
+    topic: str,
+    *,
+    assets: Mapping[str, tuple[str, ...]] | None = None,
+    settings: Mapping[str, Any] | None = None,
+    seed: int = 0,
+    register: bool = True,
+) -> Callable[[Callable[[Context], Result]], Experiment]:
+    """Register the decorated function as an experiment of ``topic``.
+
+    Args:
+        topic: The topic it belongs to.
+        assets: Role to alternative asset names, most preferred first.
+        settings: JSON-ready settings (hashed: changing one re-runs the experiment).
+        seed: The seed applied before each run.
+        register: Add it to the registry (tests pass ``False``).
+    """
+
+    def decorate(func: Callable[[Context], Result]) -> Experiment:
+        exp = Experiment(topic, func, dict(assets or {}), dict(settings or {}), seed)
+        if register:
+            _REGISTRY[exp.name] = exp
+        return exp
+
+    return decorate
+
+
+def load_topics(topics: Iterable[str] | None = None) -> list[Experiment]:
+    """Import the topic modules and return their experiments, in registration order.
+
+    Raises:
+        KeyError: A topic is unknown; the message lists the known ones.
+    """
+    wanted = list(topics) if topics else list(TOPIC_MODULES)
+    for topic in wanted:
+        if topic not in TOPIC_MODULES:
+            known = ", ".join(TOPIC_MODULES)
+            raise KeyError(f"unknown topic {topic!r}; known topics: {known}")
+        importlib.import_module(TOPIC_MODULES[topic])
+    return [exp for exp in _REGISTRY.values() if exp.topic in wanted]
+
+
+def code_fingerprint(func: Callable[..., Any]) -> str:
+    """Hash the source of the module defining ``func`` and the shared figure style."""
+    from llmnotes import figures
+
+    digest = hashlib.sha256()
+    for path in sorted({inspect.getsourcefile(func), inspect.getsourcefile(figures)}):
+        digest.update(Path(path).read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python's, NumPy's and torch's random generators."""
+    import numpy
+    import torch
+
+    random.seed(seed)
+    numpy.random.seed(seed)
+    torch.manual_seed(seed)

@@ -1,0 +1,200 @@
+r"""Page transforms applied at build time: stored numbers, figures, provenance and math.
+
+Pages write ``{{ metric("experiment", "value") }}``, ``{{ figure("experiment", "name") }}`` and
+``{{ provenance("experiment") }}``; :func:`fill_references` replaces them with what the metrics
+store holds (outside fenced code blocks). :func:`strip_test_settings` removes the fence settings
+only the tests read, and :func:`render_math` turns LaTeX into MathML so no script or font has to be
+fetched to show an equation.
+
+Example:
+    >>> strip_test_settings('```python test="skip"\nprint(1)\n```')
+    '```python\nprint(1)\n```'
+"""
+
+from __future__ import annotations
+
+import ast
+import html
+import re
+from collections.abc import Callable
+from typing import Any
+
+from llmnotes.metrics import Entry, MetricsStore, MissingMetric
+
+REFERENCE = re.compile(r"\{\{\s*(metric|figure|provenance|source|week1)\((.*?)\)\s*\}\}")
+FENCE = re.compile(
+    r"^(?P<indent> *)(?P<fence>`{3,}|~{3,}).*?^(?P=indent)(?P=fence)[ \t]*$", re.M | re.S
+)
+FENCE_SETTINGS = re.compile(
+    r'^( *(?:`{3,}|~{3,}) *[\w+-]+)((?: +(?:test|group|lint)="[^"]*")+) *$', re.M
+)
+MATH = re.compile(
+    r'<(?P<tag>span|div) class="arithmatex">\s*\\(?P<open>[(\[])(?P<tex>.*?)\\[)\]]\s*</(?P=tag)>',
+    re.S,
+)
+
+
+def strip_test_settings(markdown: str) -> str:
+    """Remove ``test="…"``, ``group="…"`` and ``lint="…"`` from code fences (tests read them)."""
+    return FENCE_SETTINGS.sub(r"\1", markdown)
+
+
+def format_value(value: Any, fmt: str | None = None) -> str:
+    """Format a stored value for a page: floats with ``fmt``, tokens as code, booleans as marks."""
+    if isinstance(value, bool):
+        return "✓ yes" if value else "✗ no"
+    if fmt is not None:
+        return format(value, fmt)
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    if isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value):
+        return " ".join(f"<code>{html.escape(v)}</code>" for v in value)
+    if isinstance(value, (list, tuple, dict)):
+        return f"<code>{html.escape(repr(value))}</code>"
+    return html.escape(str(value))
+
+
+def describe(experiment: str, key: str, entry: Entry) -> str:
+    """One line of provenance: assets and their sources, date, input hash and the command."""
+    prov = entry.provenance
+    sources = (
+        "; ".join(f"{a['asset']} from {a['location']}" for a in prov.get("assets", {}).values())
+        or "no assets"
+    )
+    stand_in = " (offline stand-in)" if entry.preference else ""
+    return (
+        f"{experiment} on {key}{stand_in}: {sources}; {prov.get('date', '?')}; "
+        f"input hash {prov.get('input_hash', '?')}; `{prov.get('command', 'llmnotes regenerate')}`"
+    )
+
+
+def _call_arguments(text: str) -> tuple[list[Any], dict[str, Any]]:
+    call = ast.parse(f"f({text})", mode="eval").body
+    assert isinstance(call, ast.Call)
+    args = [ast.literal_eval(a) for a in call.args]
+    kwargs = {k.arg: ast.literal_eval(k.value) for k in call.keywords if k.arg}
+    return args, kwargs
+
+
+class ReferenceFiller:
+    """Render metric, figure and provenance references from a metrics store.
+
+    Args:
+        store: The metrics store.
+        docs_prefix: The relative path from the page to ``docs/`` (``""`` or ``"../"``…).
+    """
+
+    def __init__(self, store: MetricsStore, docs_prefix: str = "") -> None:
+        self.store = store
+        self.docs_prefix = docs_prefix
+
+    def metric(
+        self, experiment: str, name: str, fmt: str | None = None, asset: str | None = None
+    ) -> str:
+        """Render one stored value with its provenance as a tooltip."""
+        key, entry = self.store.best(experiment, asset)
+        value = self.store.value(experiment, name, key)
+        title = html.escape(describe(experiment, key, entry).replace("`", ""), quote=True)
+        css = "llmnotes-metric llmnotes-standin" if entry.preference else "llmnotes-metric"
+        return f'<span class="{css}" title="{title}">{format_value(value, fmt)}</span>'
+
+    def figure(
+        self, experiment: str, name: str, caption: str = "", asset: str | None = None
+    ) -> str:
+        """Render a stored figure with its alt text, caption and source."""
+        key, entry = self.store.best(experiment, asset)
+        if name not in entry.figures:
+            raise MissingMetric(
+                f"experiment {experiment!r} on {key!r} has no figure {name!r} "
+                f"(it has: {', '.join(sorted(entry.figures)) or 'none'})"
+            )
+        fig = entry.figures[name]
+        stand_in = ", an offline stand-in" if entry.preference else ""
+        note = f"Produced by <code>{experiment}</code> on <code>{key}</code>{stand_in}."
+        return (
+            f'<figure class="llmnotes-figure" markdown="span">\n'
+            f"![{fig['alt']}]({self.docs_prefix}{fig['path']})\n"
+            f"<figcaption>{caption + ' ' if caption else ''}{note}</figcaption>\n</figure>"
+        )
+
+    def source(self, experiment: str, asset: str | None = None) -> str:
+        """Render the assets an entry was computed on, marking offline stand-ins."""
+        from llmnotes.assets import REGISTRY
+
+        _, entry = self.store.best(experiment, asset)
+        parts = []
+        for a in entry.provenance.get("assets", {}).values():
+            registered = REGISTRY.get(a["asset"])
+            stand_in = registered.stand_in_for if registered and entry.preference else None
+            note = f", offline stand-in for <code>{stand_in}</code>" if stand_in else ""
+            parts.append(f"<code>{a['asset']}</code> ({html.escape(a['location'])}{note})")
+        return "; ".join(parts)
+
+    def week1(self, name: str, fmt: str | None = None) -> str:
+        """Render a value reported by the original week-1 notes (:mod:`llmnotes.week1`)."""
+        from llmnotes import week1
+
+        if not hasattr(week1, name):
+            raise MissingMetric(f"llmnotes.week1 has no {name!r}")
+        return format_value(getattr(week1, name), fmt)
+
+    def provenance(self, experiment: str, asset: str | None = None) -> str:
+        """Render a collapsible note with the full provenance of an entry."""
+        key, entry = self.store.best(experiment, asset)
+        prov = entry.provenance
+        lines = [f'??? info "How this was produced: `{experiment}` on `{key}`"']
+        if entry.preference:
+            lines.append(
+                "    This result was computed on an **offline stand-in**: the preferred asset "
+                "was not available when it was regenerated.\n"
+            )
+        for role, a in prov.get("assets", {}).items():
+            lines.append(f"    - **{role}**: `{a['asset']}` from {a['location']}")
+        versions = ", ".join(f"{k} {v}" for k, v in sorted(prov.get("versions", {}).items()))
+        settings = prov.get("settings") or {}
+        lines += [
+            f"    - **settings**: `{settings}`, seed {prov.get('seed')}"
+            if settings
+            else f"    - **seed**: {prov.get('seed')}",
+            f"    - **run**: {prov.get('date')}, {prov.get('duration_s')} s, "
+            f"input hash `{prov.get('input_hash')}`",
+            f"    - **versions**: {versions}",
+            f"    - **reproduce**: `{prov.get('command')}`",
+        ]
+        return "\n".join(lines)
+
+    def fill(self, markdown: str, on_missing: Callable[[str], None]) -> str:
+        """Replace every reference outside fenced code; report missing ones to ``on_missing``."""
+
+        def replace(match: re.Match[str]) -> str:
+            kind, arguments = match.group(1), match.group(2)
+            try:
+                args, kwargs = _call_arguments(arguments)
+                return getattr(self, kind)(*args, **kwargs)
+            except MissingMetric as error:
+                on_missing(str(error))
+            except (SyntaxError, ValueError, TypeError, AssertionError) as error:
+                on_missing(f"malformed reference {match.group(0)!r}: {error}")
+            return f'<span class="llmnotes-missing">[missing: {html.escape(match.group(0))}]</span>'
+
+        pieces, last = [], 0
+        for fence in FENCE.finditer(markdown):
+            pieces.append(REFERENCE.sub(replace, markdown[last : fence.start()]))
+            pieces.append(fence.group(0))
+            last = fence.end()
+        pieces.append(REFERENCE.sub(replace, markdown[last:]))
+        return "".join(pieces)
+
+
+def render_math(page_html: str) -> str:
+    r"""Replace arithmatex's ``\(…\)`` and ``\[…\]`` spans with MathML, rendered at build time."""
+    from latex2mathml.converter import convert
+
+    def replace(match: re.Match[str]) -> str:
+        tex = html.unescape(match.group("tex")).strip()
+        display = "block" if match.group("open") == "[" else "inline"
+        return convert(tex, display=display)
+
+    return MATH.sub(replace, page_html)

@@ -1,0 +1,193 @@
+"""Run the experiments whose inputs changed and store their metrics and figures.
+
+An experiment is skipped, with a one-line reason, when its assets do not resolve or when the
+stored entry for the same assets has the same input hash and all its figures exist. Each
+experiment's figures and metrics are written atomically as soon as it finishes, so an interrupted
+run keeps everything written before it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib.metadata
+import platform
+import sys
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from llmnotes.assets import AssetUnavailable
+from llmnotes.experiments import Choice, Experiment
+from llmnotes.figures import save_svg
+from llmnotes.metrics import Entry, MetricsStore
+from llmnotes.tables import format_table
+
+#: Packages whose versions are recorded in every entry's provenance.
+TRACKED_PACKAGES = ("torch", "transformers", "tokenizers", "gensim", "nltk", "numpy", "matplotlib")
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What happened to one experiment in a regeneration run.
+
+    Attributes:
+        experiment: The experiment's name.
+        status: ``ran``, ``unchanged``, ``skipped`` or ``failed``.
+        asset_key: The assets it ran (or would have run) on, if known.
+        reason: Why it was skipped or how it failed; empty when it ran.
+        seconds: Wall time of the run itself.
+    """
+
+    experiment: str
+    status: str
+    asset_key: str = ""
+    reason: str = ""
+    seconds: float = 0.0
+
+
+def package_versions() -> dict[str, str]:
+    """Return the installed versions of the tracked packages (and Python's)."""
+    versions = {"python": platform.python_version(), "llmnotes": _version("llmnotes")}
+    versions.update({name: _version(name) for name in TRACKED_PACKAGES})
+    return versions
+
+
+def _version(name: str) -> str:
+    try:
+        return importlib.metadata.version(name)
+    except importlib.metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def figure_path(docs: Path, experiment: str, figure: str, asset_key: str) -> Path:
+    """Return a figure's path: ``generated/figures/<experiment>/<figure>.<assets>.svg``."""
+    return docs / "generated" / "figures" / experiment / f"{figure}.{asset_key}.svg"
+
+
+def is_fresh(entry: Entry | None, input_hash: str, docs: Path) -> bool:
+    """Whether ``entry`` was produced from ``input_hash`` and all its figures are on disk."""
+    if entry is None or entry.input_hash != input_hash:
+        return False
+    return all((docs / fig["path"]).is_file() for fig in entry.figures.values())
+
+
+def run_one(
+    exp: Experiment,
+    choice: Choice,
+    store: MetricsStore,
+    docs: Path,
+    progress: Any = None,
+) -> float:
+    """Run ``exp`` on ``choice``, write its figures, then its metrics entry; return its seconds."""
+    start = time.perf_counter()
+    result = exp.run(choice, progress)
+    seconds = time.perf_counter() - start
+    figures = {}
+    for name, output in result.figures.items():
+        path = figure_path(docs, exp.name, name, choice.key)
+        save_svg(output.figure, path)
+        figures[name] = {"path": path.relative_to(docs).as_posix(), "alt": output.alt}
+    provenance = {
+        "assets": {role: res.provenance() for role, res in sorted(choice.assets.items())},
+        "settings": dict(exp.settings),
+        "seed": exp.seed,
+        "versions": package_versions(),
+        "duration_s": round(seconds, 3),
+        "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "input_hash": exp.input_hash(choice),
+        "command": f"llmnotes regenerate {exp.topic}",
+    }
+    store.put(exp.name, choice.key, Entry(result.values, provenance, figures, choice.preference))
+    return seconds
+
+
+def regenerate(
+    experiments: Iterable[Experiment],
+    store: MetricsStore,
+    docs: Path,
+    *,
+    offline: bool | None = None,
+    force: bool = False,
+    overrides: Mapping[str, str] | None = None,
+    show_progress: bool = True,
+) -> list[Outcome]:
+    """Run every stale experiment and return what happened to each one.
+
+    Args:
+        experiments: The experiments to consider.
+        store: The metrics store to read hashes from and write results to.
+        docs: The ``docs/`` folder (figures go under ``generated/figures``).
+        offline: Skip the network; ``None`` decides automatically.
+        force: Run even when the stored entry is fresh.
+        overrides: Explicit asset paths by asset name.
+        show_progress: Draw progress bars on standard error.
+
+    Returns:
+        One outcome per experiment, in order. A failing experiment is reported, not raised, and
+        leaves its previous entry and figures as they were.
+    """
+    from tqdm.auto import tqdm
+
+    def progress(iterable: Iterable[Any], **kwargs: Any) -> Iterable[Any]:
+        return tqdm(iterable, leave=False, disable=not show_progress, file=sys.stderr, **kwargs)
+
+    exps = list(experiments)
+    outcomes = []
+    for exp in progress(exps, desc="experiments", unit="exp"):
+        try:
+            choice = exp.choose(offline=offline, overrides=overrides)
+        except AssetUnavailable as error:
+            outcomes.append(Outcome(exp.name, "skipped", reason=str(error)))
+            continue
+        if not force and is_fresh(store.get(exp.name, choice.key), exp.input_hash(choice), docs):
+            outcomes.append(Outcome(exp.name, "unchanged", choice.key, "inputs unchanged"))
+            continue
+        try:
+            seconds = run_one(exp, choice, store, docs, progress)
+        except Exception as error:
+            reason = f"{type(error).__name__}: {error}".splitlines()[0]
+            outcomes.append(Outcome(exp.name, "failed", choice.key, reason))
+            continue
+        outcomes.append(Outcome(exp.name, "ran", choice.key, "", seconds))
+    return outcomes
+
+
+def stale_entries(
+    experiments: Iterable[Experiment],
+    store: MetricsStore,
+    docs: Path,
+    offline: bool | None = None,
+    overrides: Mapping[str, str] | None = None,
+) -> list[str]:
+    """List the stored entries whose inputs resolve here but no longer match their hash.
+
+    An entry is checked only when each of its assets resolves here from the same kind of source
+    it was produced from (a file from the shared data folder is not compared with a download);
+    the others cannot be checked on this machine and are not listed.
+    """
+    stale = []
+    for exp in experiments:
+        for key, entry in store.entries(exp.name).items():
+            try:
+                choice = exp.choice_for_key(key, offline=offline, overrides=overrides)
+            except AssetUnavailable:
+                continue
+            stored = entry.provenance.get("assets", {})
+            if any(
+                stored.get(role, {}).get("kind") != res.kind for role, res in choice.assets.items()
+            ):
+                continue
+            if not is_fresh(entry, exp.input_hash(choice), docs):
+                stale.append(f"{exp.name} [{key}]")
+    return stale
+
+
+def summary_table(outcomes: Iterable[Outcome]) -> str:
+    """Format outcomes as a plain-text table, one experiment a line."""
+    rows = [("experiment", "assets", "status", "time", "reason")]
+    for o in outcomes:
+        time_cell = f"{o.seconds:.1f}s" if o.status == "ran" else "-"
+        rows.append((o.experiment, o.asset_key or "-", o.status, time_cell, o.reason))
+    return format_table(rows)

@@ -1,0 +1,118 @@
+import pytest
+
+from llmnotes.metrics import Entry, MetricsStore
+from llmnotes.pages import ReferenceFiller, format_value, render_math, strip_test_settings
+
+
+@pytest.fixture
+def filler(tmp_path):
+    store = MetricsStore(tmp_path / "m.json")
+    prov = {
+        "assets": {
+            "tokenizer": {"asset": "minilm", "location": "package x 1.0", "kind": "package"}
+        },
+        "date": "2026-12-01 10:00 UTC",
+        "input_hash": "abc123",
+        "command": "llmnotes regenerate tokenization",
+        "seed": 0,
+        "settings": {},
+        "versions": {"torch": "2.13.0"},
+        "duration_s": 0.5,
+    }
+    figures = {"bars": {"path": "generated/figures/t.e/bars.minilm.svg", "alt": "some bars"}}
+    store.put(
+        "t.e",
+        "minilm",
+        Entry(
+            {"score": 0.78390431, "n": 30522, "ok": True, "toks": ["ll", "##ms"]}, prov, figures, 1
+        ),
+    )
+    return ReferenceFiller(store, docs_prefix="../")
+
+
+def test_metric_renders_value_with_provenance_tooltip(filler):
+    html = filler.fill('Score: {{ metric("t.e", "score", fmt=".4f") }}.', pytest.fail)
+    assert html.startswith(
+        'Score: <span class="llmnotes-metric llmnotes-standin" title="t.e on minilm'
+    )
+    assert ">0.7839</span>." in html
+    assert "input hash abc123" in html
+
+
+def test_values_are_formatted_by_type():
+    assert format_value(30522) == "30,522"
+    assert format_value(True) == "✓ yes"
+    assert format_value(0.99983) == "0.99983"
+    assert format_value(["ll", "##ms"]) == "<code>ll</code> <code>##ms</code>"
+    assert format_value(0.924, ".1%") == "92.4%"
+    assert format_value("<b>") == "&lt;b&gt;"
+
+
+def test_figure_renders_markdown_image_relative_to_page(filler):
+    out = filler.fill('{{ figure("t.e", "bars", caption="Look.") }}', pytest.fail)
+    assert "![some bars](../generated/figures/t.e/bars.minilm.svg)" in out
+    assert (
+        "<figcaption>Look. Produced by <code>t.e</code> on <code>minilm</code>, "
+        "an offline stand-in." in out
+    )
+
+
+def test_provenance_block_is_an_admonition(filler):
+    out = filler.fill('{{ provenance("t.e") }}', pytest.fail)
+    assert out.startswith('??? info "How this was produced: `t.e` on `minilm`"')
+    assert "offline stand-in" in out
+    assert "`llmnotes regenerate tokenization`" in out
+
+
+def test_source_marks_stand_in(filler):
+    out = filler.fill('{{ source("t.e") }}', pytest.fail)
+    assert (
+        out == "<code>minilm</code> (package x 1.0, "
+        "offline stand-in for <code>bert-base-uncased</code>)"
+    )
+
+
+def test_week1_values_come_from_the_week1_module(filler):
+    assert filler.fill('{{ week1("KING_QUEEN_COSINE") }}', pytest.fail) == "0.7839"
+
+
+@pytest.mark.parametrize(
+    "reference, message",
+    [
+        ('{{ metric("t.missing", "x") }}', "no stored result for experiment 't.missing'"),
+        ('{{ metric("t.e", "nope") }}', "has no value 'nope'"),
+        ('{{ figure("t.e", "nope") }}', "has no figure 'nope'"),
+        ('{{ metric("t.e", "score", asset="bert") }}', "no result on 'bert'"),
+        ('{{ metric("t.e" "score") }}', "malformed reference"),
+        ('{{ week1("NOPE") }}', "llmnotes.week1 has no 'NOPE'"),
+    ],
+)
+def test_missing_references_are_reported(filler, reference, message):
+    problems = []
+    out = filler.fill(reference, problems.append)
+    assert len(problems) == 1 and message in problems[0]
+    assert "llmnotes-missing" in out
+
+
+def test_references_inside_code_fences_are_left_alone(filler):
+    text = '```text\n{{ metric("t.missing", "x") }}\n```\n{{ metric("t.e", "n") }}'
+    out = filler.fill(text, pytest.fail)
+    assert '```text\n{{ metric("t.missing", "x") }}\n```' in out
+    assert ">30,522</span>" in out
+
+
+def test_strip_test_settings_only_touches_fence_lines():
+    md = '```python test="skip" group="a"\nx = \'test="skip"\'\n```\n    ```py lint="skip"\n'
+    assert strip_test_settings(md) == "```python\nx = 'test=\"skip\"'\n```\n    ```py\n"
+
+
+def test_render_math_turns_latex_into_mathml():
+    html = (
+        '<p><span class="arithmatex">\\(a &lt; b\\)</span></p>'
+        '<div class="arithmatex">\\[\n\\frac{u \\cdot v}{\\|u\\|}\n\\]</div>'
+    )
+    out = render_math(html)
+    assert "arithmatex" not in out and "\\(" not in out
+    assert '<math xmlns="http://www.w3.org/1998/Math/MathML" display="inline">' in out
+    assert 'display="block"' in out and "<mfrac>" in out
+    assert "<mo>&#x0003C;</mo>" in out  # the comparison survives as an escaped operator

@@ -1,0 +1,190 @@
+import json
+import signal
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from llmnotes.experiments import Context, FigureOutput, Result, experiment
+from llmnotes.figures import new_figure
+from llmnotes.metrics import Entry, MetricsStore
+from llmnotes.regenerate import figure_path, regenerate, stale_entries, summary_table
+
+CALLS: list[str] = []
+
+
+@experiment("toy", assets={"vectors": ("glove-wiki-gigaword-50",)}, register=False)
+def line_count(ctx: Context) -> Result:
+    CALLS.append("line_count")
+    lines = ctx.assets["vectors"].path.read_text().splitlines()
+    fig, ax = new_figure()
+    ax.plot(range(len(lines)))
+    return Result({"lines": len(lines)}, {"plot": FigureOutput(fig, "a line")})
+
+
+@experiment("toy", assets={"tokenizer": ("bert-base-uncased",)}, register=False)
+def needs_the_hub(ctx: Context) -> Result:
+    CALLS.append("needs_the_hub")
+    return Result({})
+
+
+@experiment("toy", register=False)
+def broken(ctx: Context) -> Result:
+    raise ValueError("the experiment broke")
+
+
+@pytest.fixture
+def world(tmp_path):
+    CALLS.clear()
+    vectors = tmp_path / "vectors.txt"
+    vectors.write_text("king 1 0\nqueen 0 1\n")
+    docs = tmp_path / "docs"
+    store = MetricsStore(docs / "generated" / "metrics.json")
+    return docs, store, {"glove-wiki-gigaword-50": str(vectors)}, vectors
+
+
+def run(world, exps, **kwargs):
+    docs, store, overrides, _ = world
+    return regenerate(
+        exps, store, docs, offline=True, overrides=overrides, show_progress=False, **kwargs
+    )
+
+
+def test_runs_then_hits_the_cache_with_no_experiment_work(world):
+    docs, store, _, _ = world
+    first = run(world, [line_count])
+    assert [o.status for o in first] == ["ran"]
+    entry = store.get("toy.line_count", "glove-wiki-gigaword-50")
+    assert entry.values == {"lines": 2}
+    assert (docs / entry.figures["plot"]["path"]).is_file()
+    assert entry.figures["plot"]["alt"] == "a line"
+    prov = entry.provenance
+    assert prov["assets"]["vectors"]["kind"] == "path"
+    assert {"settings", "seed", "versions", "duration_s", "date", "input_hash"} <= set(prov)
+    assert prov["versions"]["torch"]
+    second = run(world, [line_count])
+    assert [(o.status, o.reason) for o in second] == [("unchanged", "inputs unchanged")]
+    assert CALLS == ["line_count"]
+
+
+def test_changed_asset_content_reruns(world):
+    run(world, [line_count])
+    world[3].write_text("king 1 0\nqueen 0 1\nman 1 1\n")
+    assert [o.status for o in run(world, [line_count])] == ["ran"]
+    assert world[1].value("toy.line_count", "lines") == 3
+
+
+def test_force_reruns_and_missing_figure_reruns(world):
+    docs, store, _, _ = world
+    run(world, [line_count])
+    assert run(world, [line_count], force=True)[0].status == "ran"
+    entry = store.get("toy.line_count", "glove-wiki-gigaword-50")
+    (docs / entry.figures["plot"]["path"]).unlink()
+    assert run(world, [line_count])[0].status == "ran"
+
+
+def test_unresolvable_asset_is_skipped_with_one_line_reason(world, monkeypatch, tmp_path):
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "empty-cache"))
+    import huggingface_hub.constants
+
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(tmp_path / "empty-cache"))
+    [outcome] = run(world, [needs_the_hub])
+    assert outcome.status == "skipped"
+    assert "bert-base-uncased" in outcome.reason
+    assert "\n" not in outcome.reason
+    assert CALLS == []
+
+
+def test_failure_is_reported_and_keeps_the_previous_entry(world):
+    _, store, _, _ = world
+    store.put("toy.broken", "", Entry({"old": True}, {"input_hash": "old"}))
+    [outcome] = run(world, [broken])
+    assert outcome.status == "failed"
+    assert outcome.reason == "ValueError: the experiment broke"
+    assert MetricsStore(store.path).get("toy.broken", "").values == {"old": True}
+
+
+def test_stale_entries_detects_changed_inputs(world):
+    docs, store, overrides, vectors = world
+    run(world, [line_count])
+    assert stale_entries([line_count], store, docs, offline=True, overrides=overrides) == []
+    vectors.write_text("changed 1 1\n")
+    assert stale_entries([line_count], store, docs, offline=True, overrides=overrides) == [
+        "toy.line_count [glove-wiki-gigaword-50]"
+    ]
+
+
+def test_stale_entries_skips_entries_from_another_kind_of_source(world, monkeypatch, tmp_path):
+    docs, store, _, _ = world
+    run(world, [line_count])
+    (tmp_path / "data" / "glove").mkdir(parents=True)
+    (tmp_path / "data" / "glove" / "glove.6B.50d.top10k.txt").write_text("other 1 1\n")
+    monkeypatch.setenv("LLMNOTES_DATA_DIR", str(tmp_path / "data"))
+    assert stale_entries([line_count], store, docs, offline=True) == []
+
+
+def test_summary_table_lists_every_outcome(world):
+    table = summary_table(run(world, [line_count, broken]))
+    lines = table.splitlines()
+    assert lines[0].split() == ["experiment", "assets", "status", "time", "reason"]
+    assert "toy.line_count" in lines[1] and "ran" in lines[1]
+    assert "failed" in lines[2] and "the experiment broke" in lines[2]
+
+
+def test_figure_path_names_experiment_figure_and_assets(tmp_path):
+    assert figure_path(tmp_path, "t.e", "plot", "a+b") == (
+        tmp_path / "generated" / "figures" / "t.e" / "plot.a+b.svg"
+    )
+
+
+INTERRUPTED_RUN = textwrap.dedent(
+    """
+    import sys, time
+    from pathlib import Path
+    from llmnotes.experiments import Result, FigureOutput, experiment
+    from llmnotes.figures import new_figure
+    from llmnotes.metrics import MetricsStore
+    from llmnotes.regenerate import regenerate
+
+    docs = Path(sys.argv[1])
+
+    @experiment("toy", register=False)
+    def quick(ctx):
+        fig, _ = new_figure()
+        return Result({"value": "new"}, {"plot": FigureOutput(fig, "quick")})
+
+    @experiment("toy", register=False)
+    def slow(ctx):
+        print("slow started", flush=True)
+        time.sleep(60)
+        return Result({"value": "never"})
+
+    store = MetricsStore(docs / "generated" / "metrics.json")
+    regenerate([quick, slow], store, docs, offline=True, force=True, show_progress=False)
+    """
+)
+
+
+def test_killed_run_keeps_every_earlier_artefact(tmp_path):
+    docs = tmp_path / "docs"
+    store = MetricsStore(docs / "generated" / "metrics.json")
+    store.put("toy.slow", "", Entry({"value": "previous"}, {"input_hash": "old"}))
+    script = tmp_path / "interrupted_run.py"
+    script.write_text(INTERRUPTED_RUN)
+    process = subprocess.Popen(
+        [sys.executable, str(script), str(docs)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert process.stdout.readline().strip() == "slow started"
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=30)
+    finally:
+        process.kill()
+    raw = json.loads(store.path.read_text())
+    assert raw["experiments"]["toy.quick"][""]["values"] == {"value": "new"}
+    assert raw["experiments"]["toy.slow"][""]["values"] == {"value": "previous"}
+    figure = docs / raw["experiments"]["toy.quick"][""]["figures"]["plot"]["path"]
+    assert figure.read_bytes().startswith(b"<?xml")
+    leftovers = [p.name for p in (docs / "generated").rglob("*.tmp")]
+    assert leftovers == []
