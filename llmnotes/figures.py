@@ -58,9 +58,13 @@ STYLE: dict[str, Any] = {
 
 
 def new_figure(nrows: int = 1, ncols: int = 1, **kwargs: Any) -> tuple[Any, Any]:
-    """Create a figure and axes in the site's style (arguments as for ``plt.subplots``)."""
-    with plt.rc_context(STYLE):
-        fig, axes = plt.subplots(nrows, ncols, **kwargs)
+    """Create a figure and axes in the site's style (arguments as for ``plt.subplots``).
+
+    The style is applied to matplotlib's global settings, so legends, labels and colour bars
+    added after this call get it too.
+    """
+    plt.rcParams.update(STYLE)
+    fig, axes = plt.subplots(nrows, ncols, **kwargs)
     fig.set_layout_engine("constrained")
     return fig, axes
 
@@ -68,8 +72,8 @@ def new_figure(nrows: int = 1, ncols: int = 1, **kwargs: Any) -> tuple[Any, Any]
 def svg_bytes(fig: Any) -> bytes:
     """Render ``fig`` to deterministic SVG bytes and close it."""
     buffer = io.BytesIO()
-    with plt.rc_context(STYLE):
-        fig.savefig(buffer, format="svg", metadata={"Date": None, "Creator": "llmnotes"})
+    plt.rcParams.update(STYLE)
+    fig.savefig(buffer, format="svg", metadata={"Date": None, "Creator": "llmnotes"})
     plt.close(fig)
     return buffer.getvalue()
 
