@@ -27,6 +27,9 @@ from typing import Any
 
 from llmnotes.assets import AssetUnavailable, Resolved, resolve
 
+#: The store key of an experiment that needs no asset.
+NO_ASSETS = "none"
+
 #: Topic name to the module that registers its experiments.
 TOPIC_MODULES: dict[str, str] = {
     "tokenization": "llmnotes.tokenization",
@@ -76,8 +79,8 @@ class Choice:
 
     @property
     def key(self) -> str:
-        """The metrics-store key: the chosen asset names, joined by ``+``."""
-        return "+".join(self.assets[role].asset for role in sorted(self.assets))
+        """The metrics-store key: the chosen asset names joined by ``+``, or ``none``."""
+        return "+".join(self.assets[role].asset for role in sorted(self.assets)) or NO_ASSETS
 
 
 @dataclass(frozen=True)
@@ -135,7 +138,7 @@ class Experiment:
         Raises:
             AssetUnavailable: One of them does not resolve here.
         """
-        names = key.split("+") if key else []
+        names = [] if key == NO_ASSETS else key.split("+")
         roles = sorted(self.assets)
         if len(names) != len(roles):
             raise AssetUnavailable(f"key {key!r} does not match roles {roles}")

@@ -6,4 +6,4 @@ echo "==> regenerating stale metrics and figures"
 llmnotes regenerate "$@"
 echo "==> building the site"
 llmnotes build
-echo "Serve it with: .venv/bin/llmnotes serve   (then open http://127.0.0.1:8000)"
+echo "Serve it with: .venv/bin/llmnotes serve   (then open http://127.0.0.1:8000/llmnotes/)"

@@ -98,11 +98,11 @@ def test_unresolvable_asset_is_skipped_with_one_line_reason(world, monkeypatch, 
 
 def test_failure_is_reported_and_keeps_the_previous_entry(world):
     _, store, _, _ = world
-    store.put("toy.broken", "", Entry({"old": True}, {"input_hash": "old"}))
+    store.put("toy.broken", "none", Entry({"old": True}, {"input_hash": "old"}))
     [outcome] = run(world, [broken])
     assert outcome.status == "failed"
     assert outcome.reason == "ValueError: the experiment broke"
-    assert MetricsStore(store.path).get("toy.broken", "").values == {"old": True}
+    assert MetricsStore(store.path).get("toy.broken", "none").values == {"old": True}
 
 
 def test_stale_entries_detects_changed_inputs(world):
@@ -169,7 +169,7 @@ INTERRUPTED_RUN = textwrap.dedent(
 def test_killed_run_keeps_every_earlier_artefact(tmp_path):
     docs = tmp_path / "docs"
     store = MetricsStore(docs / "generated" / "metrics.json")
-    store.put("toy.slow", "", Entry({"value": "previous"}, {"input_hash": "old"}))
+    store.put("toy.slow", "none", Entry({"value": "previous"}, {"input_hash": "old"}))
     script = tmp_path / "interrupted_run.py"
     script.write_text(INTERRUPTED_RUN)
     process = subprocess.Popen(
@@ -182,9 +182,9 @@ def test_killed_run_keeps_every_earlier_artefact(tmp_path):
     finally:
         process.kill()
     raw = json.loads(store.path.read_text())
-    assert raw["experiments"]["toy.quick"][""]["values"] == {"value": "new"}
-    assert raw["experiments"]["toy.slow"][""]["values"] == {"value": "previous"}
-    figure = docs / raw["experiments"]["toy.quick"][""]["figures"]["plot"]["path"]
+    assert raw["experiments"]["toy.quick"]["none"]["values"] == {"value": "new"}
+    assert raw["experiments"]["toy.slow"]["none"]["values"] == {"value": "previous"}
+    figure = docs / raw["experiments"]["toy.quick"]["none"]["figures"]["plot"]["path"]
     assert figure.read_bytes().startswith(b"<?xml")
     leftovers = [p.name for p in (docs / "generated").rglob("*.tmp")]
     assert leftovers == []
