@@ -21,7 +21,7 @@ import importlib.util
 import os
 import re
 import socket
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -356,7 +356,12 @@ REGISTRY: dict[str, Asset] = {
         Asset(
             "wikitext2",
             "WikiText-2, tokenised validation and test text",
-            (SharedData("wikitext2"), HubRepo("Salesforce/wikitext", repo_type="dataset")),
+            (
+                SharedData("wikitext2"),
+                HubRepo(
+                    "Salesforce/wikitext", repo_type="dataset", allow_patterns=("wikitext-2-v1/*",)
+                ),
+            ),
         ),
     )
 }
@@ -393,3 +398,22 @@ def resolve(
     if path is None and overrides:
         path = overrides.get(name)
     return get_asset(name).resolve(path, offline)
+
+
+def resolve_first(
+    names: Sequence[str],
+    offline: bool | None = None,
+    overrides: Mapping[str, str] | None = None,
+) -> tuple[Resolved, int]:
+    """Resolve the first of ``names`` that resolves; return it and its position in ``names``.
+
+    Raises:
+        AssetUnavailable: None resolves; the message joins every asset's own message.
+    """
+    errors = []
+    for rank, name in enumerate(names):
+        try:
+            return resolve(name, offline=offline, overrides=overrides), rank
+        except AssetUnavailable as error:
+            errors.append(str(error))
+    raise AssetUnavailable(" / ".join(errors))

@@ -120,6 +120,26 @@ def cmd_regenerate(args: argparse.Namespace) -> int:
     return 1 if counts["failed"] else 0
 
 
+def cmd_tokenize(args: argparse.Namespace) -> int:
+    """Print the tokens (and ids) of a text."""
+    offline = _decide_offline(args.offline)
+    from llmnotes.paths import cache_dir
+    from llmnotes.tokenization import tokenize_with
+
+    method = getattr(args, "with")
+    if args.ids and method == "nltk":
+        raise UsageError("NLTK word tokens have no ids; use --with bert or --with bpe")
+    try:
+        result = tokenize_with(method, " ".join(args.text), cache_dir(), offline=offline)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+    print(f"tokens: {result.tokens}")
+    if args.ids:
+        print(f"ids:    {result.ids}")
+    print(f"({result.source})", file=sys.stderr)
+    return 0
+
+
 def _mkdocs(*arguments: str) -> int:
     config = repo_root() / "mkdocs.yml"
     if not config.is_file():
@@ -175,6 +195,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     regen.add_argument("--quiet", action="store_true", help="no progress bars")
     regen.set_defaults(func=cmd_regenerate)
+
+    tokenize = commands.add_parser("tokenize", help="print the tokens (and ids) of a text")
+    tokenize.add_argument("text", nargs="+", metavar="TEXT", help="the text (words are joined)")
+    tokenize.add_argument(
+        "--with",
+        default="bert",
+        metavar="METHOD",
+        help="bert (WordPiece), nltk or bpe (default: bert)",
+    )
+    tokenize.add_argument("--ids", action="store_true", help="print the token ids too")
+    tokenize.add_argument("--offline", action="store_true", help="never touch the network")
+    tokenize.set_defaults(func=cmd_tokenize)
 
     build = commands.add_parser("build", help="build the site (mkdocs build --strict)")
     build.add_argument("--no-strict", dest="strict", action="store_false", help="allow warnings")

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from llmnotes.assets import AssetUnavailable, Resolved, resolve
+from llmnotes.assets import AssetUnavailable, Resolved, resolve, resolve_first
 
 #: The store key of an experiment that needs no asset.
 NO_ASSETS = "none"
@@ -117,17 +117,8 @@ class Experiment:
         chosen: dict[str, Resolved] = {}
         preference = 0
         for role, names in sorted(self.assets.items()):
-            errors = []
-            for rank, name in enumerate(names):
-                try:
-                    chosen[role] = resolve(name, offline=offline, overrides=overrides)
-                except AssetUnavailable as error:
-                    errors.append(str(error))
-                    continue
-                preference += rank
-                break
-            else:
-                raise AssetUnavailable(" / ".join(errors))
+            chosen[role], rank = resolve_first(names, offline=offline, overrides=overrides)
+            preference += rank
         return Choice(chosen, preference)
 
     def choice_for_key(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib.metadata
+import os
 import platform
 import sys
 import time
@@ -54,6 +55,12 @@ def package_versions() -> dict[str, str]:
     return versions
 
 
+def machine_description() -> str:
+    """The machine an experiment ran on, for provenance (timings depend on it)."""
+    cpu = platform.processor() or platform.machine()
+    return f"{platform.system()} {cpu}, {os.cpu_count()} CPUs"
+
+
 def _version(name: str) -> str:
     try:
         return importlib.metadata.version(name)
@@ -94,6 +101,7 @@ def run_one(
         "settings": dict(exp.settings),
         "seed": exp.seed,
         "versions": package_versions(),
+        "machine": machine_description(),
         "duration_s": round(seconds, 3),
         "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "input_hash": exp.input_hash(choice),

@@ -1,7 +1,8 @@
 """Tokenization: how text becomes tokens and token ids.
 
-This module starts with the week-1 applications (NLTK word tokens and BERT WordPiece tokens); the
-tokenization topic grows it with tokenizers built from scratch.
+The library way (NLTK word tokens, the Hugging Face WordPiece tokenizer), the week-1 applications,
+and the experiments of the tokenization page. The from-scratch tokenizers live in
+:mod:`llmnotes.bpe` and :mod:`llmnotes.wordpiece`.
 
 Example:
     >>> word_tokens("I love learning about LLMs")
@@ -10,12 +11,27 @@ Example:
 
 from __future__ import annotations
 
+import time
+from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from llmnotes import week1
+from llmnotes.assets import Resolved
+from llmnotes.bpe import BPETokenizer
+from llmnotes.corpora import lee_background, pang_lee_sentences, wikitext2
 from llmnotes.experiments import Context, FigureOutput, Result, experiment
 from llmnotes.figures import new_figure
+from llmnotes.wordpiece import WordPiece, normalize
+
+#: The BERT tokenizer and its offline stand-in, most preferred first.
+BERT_TOKENIZERS = ("bert-base-uncased", "minilm")
+#: Corpora the experiments measure on: WikiText-2 when given, gensim's shipped texts otherwise.
+CORPORA = ("wikitext2", "gensim-test-data")
+
+#: Vocabulary sizes of the BPE sweep: the 256 bytes, then doubling.
+BPE_SIZES = [256, 512, 1024, 2048, 4096, 8192]
 
 
 def word_tokens(text: str) -> list[str]:
@@ -84,7 +100,7 @@ def week1_word_tokens(ctx: Context) -> Result:
 
 
 # --8<-- [start:week1_wordpiece]
-@experiment("tokenization", assets={"tokenizer": ("bert-base-uncased", "minilm")})
+@experiment("tokenization", assets={"tokenizer": BERT_TOKENIZERS})
 def week1_wordpiece(ctx: Context) -> Result:
     """Reproduce the week-1 WordPiece tokenization and count tokens per granularity."""
     tokenizer = load_tokenizer(ctx.assets["tokenizer"].path)
@@ -108,3 +124,250 @@ def week1_wordpiece(ctx: Context) -> Result:
 
 
 # --8<-- [end:week1_wordpiece]
+
+
+@dataclass(frozen=True)
+class Corpus:
+    """A corpus split for an experiment: text to learn from and held-out text to measure on."""
+
+    name: str
+    train: list[str]
+    held_out: list[str]
+
+
+def load_corpus(resolved: Resolved) -> Corpus:
+    """WikiText-2 (learn on validation, measure on test), or gensim's Lee and Pang-Lee texts."""
+    if resolved.asset == "wikitext2":
+        return Corpus(
+            "WikiText-2", wikitext2(resolved.path, "valid"), wikitext2(resolved.path, "test")
+        )
+    return Corpus(
+        "gensim Lee news + Pang-Lee reviews",
+        lee_background(resolved.path),
+        pang_lee_sentences(resolved.path),
+    )
+
+
+def corpus_words(lines: list[str]) -> list[str]:
+    """The alphabetic words of ``lines`` (so ``<unk>``, numbers and ``@-@`` are left out)."""
+    return [word for line in lines for word in line.split() if word.isalpha()]
+
+
+@experiment("tokenization", assets={"corpus": CORPORA})
+def bpe_vocab_sweep(ctx: Context) -> Result:
+    """Train byte-level BPE once, then measure held-out tokens per word and per character."""
+    corpus = load_corpus(ctx.assets["corpus"])
+    bpe = BPETokenizer.train(corpus.train, vocab_size=max(BPE_SIZES))
+    text = "\n".join(corpus.held_out)
+    words, chars = len(text.split()), len(text)
+    sizes, per_word, per_char = [], [], []
+    for size in ctx.progress(BPE_SIZES, desc="BPE sizes"):
+        if size > bpe.vocab_size:
+            break
+        n_tokens = len(bpe.truncated(size).encode(text))
+        sizes.append(size)
+        per_word.append(n_tokens / words)
+        per_char.append(n_tokens / chars)
+    values = {
+        "corpus": corpus.name,
+        "train_lines": len(corpus.train),
+        "held_out_words": words,
+        "held_out_chars": chars,
+        "vocab_sizes": sizes,
+        "tokens_per_word": per_word,
+        "tokens_per_char": per_char,
+        "first_merges": [[bpe.token_text(a), bpe.token_text(b)] for a, b in bpe.merges[:10]],
+    }
+    alt = "Two line charts: held-out tokens per word and per character fall as the vocabulary grows"
+    return Result(values, {"sweep": FigureOutput(plot_bpe_sweep(sizes, per_word, per_char), alt)})
+
+
+def plot_bpe_sweep(sizes: list[int], per_word: list[float], per_char: list[float]) -> Any:
+    """Tokens per word and per character against vocabulary size (log scale)."""
+    fig, (left, right) = new_figure(1, 2, figsize=(8.0, 3.2))
+    for ax, ys, label in (
+        (left, per_word, "tokens per word"),
+        (right, per_char, "tokens per character"),
+    ):
+        ax.plot(sizes, ys, marker="o")
+        ax.set_xscale("log", base=2)
+        ax.set_xticks(sizes, [f"{s:,}" for s in sizes], rotation=30)
+        ax.set_xlabel("vocabulary size")
+        ax.set_ylabel(label)
+        ax.set_ylim(bottom=0)
+    fig.suptitle("Byte-level BPE: a bigger vocabulary, shorter sequences", fontweight="bold")
+    return fig
+
+
+@experiment(
+    "tokenization",
+    assets={
+        "corpus": CORPORA,
+        "tokenizer": BERT_TOKENIZERS,
+    },
+)
+def wordpiece_splits(ctx: Context) -> Result:
+    """How often BERT's WordPiece splits a word, overall and by how frequent the word is."""
+    wordpiece = WordPiece.from_file(ctx.assets["tokenizer"].path)
+    counts = Counter(normalize(w) for w in corpus_words(load_corpus(ctx.assets["corpus"]).held_out))
+    split = {w: wordpiece.split_word(w) for w in counts}
+    pieces = {w: len(p) for w, p in split.items()}
+    unknown = {w for w, p in split.items() if p == [wordpiece.unk_token]}
+    running = sum(counts.values())
+    histogram = Counter()
+    for word, n in counts.items():
+        histogram[min(pieces[word], 4)] += n
+    buckets = [("top 1,000", 0, 1000), ("1,000–10,000", 1000, 10000), ("rarer", 10000, None)]
+    ranked = [w for w, _ in counts.most_common()]
+    rank_labels, by_rank = [], []
+    for label, low, high in buckets:
+        group = ranked[low:high]
+        if group:
+            rank_labels.append(label)
+            total = sum(counts[w] for w in group)
+            by_rank.append(sum(counts[w] for w in group if pieces[w] > 1) / total)
+    values = {
+        "running_words": running,
+        "word_types": len(counts),
+        "split_fraction": sum(n for w, n in counts.items() if pieces[w] > 1) / running,
+        "split_fraction_types": sum(pieces[w] > 1 for w in counts) / len(counts),
+        "unk_fraction": sum(counts[w] for w in unknown) / running,
+        "pieces_per_word": sum(pieces[w] * n for w, n in counts.items()) / running,
+        "pieces_histogram": {
+            str(k) if k < 4 else "4+": v / running for k, v in sorted(histogram.items())
+        },
+        "rank_buckets": rank_labels,
+        "split_fraction_by_rank": by_rank,
+        "most_frequent_split": [[w, split[w]] for w in ranked if pieces[w] > 1][:8],
+    }
+    alt = (
+        "Two bar charts: the share of words cut into 1, 2, 3 or 4+ pieces, "
+        "and the split rate by word frequency"
+    )
+    return Result(values, {"splits": FigureOutput(plot_splits(values), alt)})
+
+
+def plot_splits(values: dict[str, Any]) -> Any:
+    """Pieces-per-word distribution and split rate by frequency rank."""
+    fig, (left, right) = new_figure(1, 2, figsize=(8.0, 3.2))
+    hist = values["pieces_histogram"]
+    bars = left.bar(list(hist), [100 * v for v in hist.values()])
+    left.bar_label(bars, fmt="%.1f%%", padding=2, fontsize=9)
+    left.set_xlabel("WordPiece pieces per word")
+    left.set_ylabel("% of running words")
+    by_rank = [100 * v for v in values["split_fraction_by_rank"]]
+    bars = right.bar(values["rank_buckets"], by_rank, color="#E69F00")
+    right.bar_label(bars, fmt="%.1f%%", padding=2, fontsize=9)
+    right.set_xlabel("word frequency rank in the corpus")
+    right.set_ylabel("% split into 2+ pieces")
+    for ax in (left, right):
+        ax.grid(axis="x", visible=False)
+    fig.suptitle("Frequent words stay whole; rare words are split", fontweight="bold")
+    return fig
+
+
+@experiment(
+    "tokenization",
+    assets={
+        "corpus": CORPORA,
+        "tokenizer": BERT_TOKENIZERS,
+    },
+    settings={"lines": 2000, "repeats": 3},
+)
+def wordpiece_throughput(ctx: Context) -> Result:
+    """Tokens per second of the from-scratch WordPiece encoder and the Rust fast tokenizer."""
+    lines = load_corpus(ctx.assets["corpus"]).held_out[: ctx.settings["lines"]]
+    ours = WordPiece.from_file(ctx.assets["tokenizer"].path)
+    fast = load_tokenizer(ctx.assets["tokenizer"].path)
+    fast.model_max_length = 10**9  # long paragraphs: we count tokens, we do not run a model
+
+    def best_seconds(encode: Any) -> tuple[float, list[list[int]]]:
+        timings, ids = [], []
+        for _ in range(ctx.settings["repeats"]):
+            start = time.perf_counter()
+            ids = encode()
+            timings.append(time.perf_counter() - start)
+        return min(timings), ids
+
+    ours_s, ours_ids = best_seconds(lambda: [ours.encode(line) for line in lines])
+    batch_s, fast_ids = best_seconds(lambda: fast(lines)["input_ids"])
+    single_s, _ = best_seconds(lambda: [fast(line)["input_ids"] for line in lines])
+    n_tokens = sum(len(ids) for ids in fast_ids)
+    return Result(
+        {
+            "lines": len(lines),
+            "tokens": n_tokens,
+            "identical_lines": sum(a == b for a, b in zip(ours_ids, fast_ids, strict=True)),
+            "ours_tokens_per_s": n_tokens / ours_s,
+            "fast_batch_tokens_per_s": n_tokens / batch_s,
+            "fast_single_tokens_per_s": n_tokens / single_s,
+            "batch_speedup": ours_s / batch_s,
+            "single_speedup": ours_s / single_s,
+        }
+    )
+
+
+#: What ``llmnotes tokenize --with`` accepts.
+METHODS = ("bert", "nltk", "bpe")
+#: The BPE the command line uses: learned from gensim's Lee corpus, which every install has.
+CLI_BPE_VOCAB_SIZE = 2256
+
+
+@dataclass(frozen=True)
+class Tokenized:
+    """Tokens of a text, their ids (``None`` when the method has none), and what produced them."""
+
+    tokens: list[str]
+    ids: list[int] | None
+    source: str
+
+
+def cli_bpe(cache: Path) -> BPETokenizer:
+    """The command line's BPE tokenizer: loaded from ``cache``, or trained there once (~1 s)."""
+    from llmnotes.assets import resolve
+
+    path = cache / "bpe" / f"lee-background-{CLI_BPE_VOCAB_SIZE}.json"
+    if path.is_file():
+        return BPETokenizer.load(path)
+    texts = lee_background(resolve("gensim-test-data", offline=True).path)
+    bpe = BPETokenizer.train(texts, vocab_size=CLI_BPE_VOCAB_SIZE)
+    bpe.save(path)
+    return bpe
+
+
+def tokenize_with(method: str, text: str, cache: Path, offline: bool | None = None) -> Tokenized:
+    """Tokenize ``text`` with ``nltk`` words, ``bert`` WordPiece or the byte-level ``bpe``.
+
+    Raises:
+        ValueError: The method is unknown, the text is empty, or it is not valid Unicode.
+        llmnotes.assets.AssetUnavailable: No BERT tokenizer resolves.
+    """
+    from llmnotes.assets import get_asset, resolve_first
+
+    if method not in METHODS:
+        raise ValueError(f"unknown tokenizer {method!r}; choose one of: {', '.join(METHODS)}")
+    if not text.strip():
+        raise ValueError("nothing to tokenize: the text is empty")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as error:
+        raise ValueError(
+            f"the text is not valid UTF-8 (undecodable byte at position {error.start}); "
+            "re-encode the input as UTF-8"
+        ) from None
+    if method == "nltk":
+        return Tokenized(word_tokens(text), None, "NLTK Treebank word tokenizer")
+    if method == "bpe":
+        bpe = cli_bpe(cache)
+        ids = bpe.encode(text)
+        return Tokenized(
+            [bpe.token_text(i) for i in ids],
+            ids,
+            f"llmnotes BPE, {bpe.vocab_size:,} tokens, Lee corpus",
+        )
+    found, _ = resolve_first(BERT_TOKENIZERS, offline=offline)
+    encoding = wordpiece_encoding(load_tokenizer(found.path), text)
+    stand_in = get_asset(found.asset).stand_in_for
+    note = f", offline stand-in for {stand_in}" if stand_in else ""
+    source = f"{found.asset} WordPiece from {found.location}{note}"
+    return Tokenized(encoding["tokens"], encoding["ids"], source)
