@@ -6,7 +6,7 @@ folder, and finally the Hugging Face hub or gensim's downloader, the loading cod
 Offline (``--offline``, ``HF_HUB_OFFLINE=1``, or no route to the hub) the remote sources only look
 in their local caches, so resolving never waits on the network.
 
-Example:
+Examples:
     >>> from llmnotes.assets import resolve
     >>> resolve("minilm", offline=True).kind
     'package'

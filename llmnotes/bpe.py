@@ -11,7 +11,7 @@ merges: pair counts are weighted by chunk frequency, and ties between equally fr
 the pair with the smaller ids in the library's numbering, where the 256 byte tokens are sorted by
 the printable character the byte-level alphabet maps each byte to.
 
-Example:
+Examples:
     >>> bpe = BPETokenizer.train("low lower lowest", vocab_size=260)
     >>> [bpe.token_bytes(t) for t in bpe.encode("lowest")]
     [b'low', b'est']
@@ -114,6 +114,7 @@ class BPETokenizer:
         """256 byte tokens plus one token per merge."""
         return len(self.vocab)
 
+    # --8<-- [start:train]
     @classmethod
     def train(
         cls, text: str | Iterable[str], vocab_size: int, min_frequency: int = 0
@@ -180,6 +181,9 @@ class BPETokenizer:
             pair_counts[pair] = 0
         return cls(merges)
 
+    # --8<-- [end:train]
+
+    # --8<-- [start:encode_chunk]
     def encode_chunk(self, chunk: bytes) -> list[int]:
         """Encode one chunk: apply the earliest-learned applicable merge until none applies."""
         ids = list(chunk)
@@ -189,6 +193,8 @@ class BPETokenizer:
                 break
             ids = merge(ids, pair, 256 + self.ranks[pair])
         return ids
+
+    # --8<-- [end:encode_chunk]
 
     def encode(self, text: str) -> list[int]:
         """Encode ``text`` into token ids (each distinct chunk is encoded once, then cached)."""

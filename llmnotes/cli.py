@@ -140,6 +140,18 @@ def cmd_tokenize(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_notebooks(args: argparse.Namespace) -> int:
+    """Write the notebooks generated from the pages (or, with ``--check``, list stale ones)."""
+    from llmnotes.notebooks import write_notebooks
+
+    changed = write_notebooks(docs_dir(), check=args.check)
+    verb = "stale" if args.check else "written"
+    for name in changed:
+        print(f"{verb}: docs/{name}")
+    print(f"{len(changed)} notebook(s) {verb}")
+    return 1 if args.check and changed else 0
+
+
 def _mkdocs(*arguments: str) -> int:
     config = repo_root() / "mkdocs.yml"
     if not config.is_file():
@@ -207,6 +219,10 @@ def build_parser() -> argparse.ArgumentParser:
     tokenize.add_argument("--ids", action="store_true", help="print the token ids too")
     tokenize.add_argument("--offline", action="store_true", help="never touch the network")
     tokenize.set_defaults(func=cmd_tokenize)
+
+    notebooks = commands.add_parser("notebooks", help="generate the notebooks from the pages")
+    notebooks.add_argument("--check", action="store_true", help="only list notebooks out of step")
+    notebooks.set_defaults(func=cmd_notebooks)
 
     build = commands.add_parser("build", help="build the site (mkdocs build --strict)")
     build.add_argument("--no-strict", dest="strict", action="store_false", help="allow warnings")

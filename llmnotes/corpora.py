@@ -1,6 +1,6 @@
 """Real text corpora the experiments run on, read from resolved assets.
 
-Example:
+Examples:
     >>> from llmnotes.assets import resolve
     >>> lines = pang_lee_sentences(resolve("gensim-test-data", offline=True).path)
     >>> len(lines), lines[0]

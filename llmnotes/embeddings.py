@@ -3,7 +3,7 @@
 This module starts with the week-1 application (cosine similarity of "king" and "queen" under
 GloVe); the embeddings topic grows it with word2vec and GloVe trained from scratch.
 
-Example:
+Examples:
     >>> round(cosine([1.0, 0.0], [1.0, 1.0]), 4)
     0.7071
 """

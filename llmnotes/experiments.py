@@ -5,7 +5,7 @@ needs (per role, alternatives in order of preference), its settings and its seed
 :class:`Context` and returns a :class:`Result` of plain values and figures. It never prints, and
 it never writes files: :mod:`llmnotes.regenerate` does that.
 
-Example:
+Examples:
     >>> @experiment("demo", settings={"n": 3}, register=False)
     ... def squares(ctx):
     ...     return Result(values={"squares": [i * i for i in range(ctx.settings["n"])]})

@@ -5,7 +5,7 @@ lightness with a CSS filter (``docs/assets/llmnotes.css``), so one SVG reads wel
 SVG output carries no date and uses a fixed id salt, so regenerating a figure from the same data
 gives the same bytes.
 
-Example:
+Examples:
     >>> fig, ax = new_figure()
     >>> _ = ax.bar(["a", "b"], [1, 2])
     >>> svg_bytes(fig).startswith(b"<?xml")

@@ -4,7 +4,7 @@ Entries are keyed by experiment and by the assets the experiment ran on, so a ru
 stand-in never overwrites a result obtained from the real asset. Every write goes to a temporary
 file that is then renamed over the store, so an interrupted run leaves the previous file intact.
 
-Example:
+Examples:
     >>> import tempfile, pathlib
     >>> store = MetricsStore(pathlib.Path(tempfile.mkdtemp()) / "metrics.json")
     >>> store.put("demo.answer", "toy", Entry(values={"answer": 42}, provenance={}))

@@ -6,7 +6,7 @@ store holds (outside fenced code blocks). :func:`strip_test_settings` removes th
 only the tests read, and :func:`render_math` turns LaTeX into MathML so no script or font has to be
 fetched to show an equation.
 
-Example:
+Examples:
     >>> strip_test_settings('```python test="skip"\nprint(1)\n```')
     '```python\nprint(1)\n```'
 """
@@ -21,7 +21,7 @@ from typing import Any
 
 from llmnotes.metrics import Entry, MetricsStore, MissingMetric
 
-REFERENCE = re.compile(r"\{\{\s*(metric|figure|provenance|source|week1)\((.*?)\)\s*\}\}")
+REFERENCE = re.compile(r"\{\{\s*(metric|table|figure|provenance|source|week1)\((.*?)\)\s*\}\}")
 FENCE = re.compile(
     r"^(?P<indent> *)(?P<fence>`{3,}|~{3,}).*?^(?P=indent)(?P=fence)[ \t]*$", re.M | re.S
 )
@@ -43,6 +43,8 @@ def format_value(value: Any, fmt: str | None = None) -> str:
     """Format a stored value for a page: floats with ``fmt``, tokens as code, booleans as marks."""
     if isinstance(value, bool):
         return "✓ yes" if value else "✗ no"
+    if isinstance(value, (list, tuple)) and fmt is not None:
+        return ", ".join(format(v, fmt) for v in value)
     if fmt is not None:
         return format(value, fmt)
     if isinstance(value, int):
@@ -91,14 +93,39 @@ class ReferenceFiller:
         self.docs_prefix = docs_prefix
 
     def metric(
-        self, experiment: str, name: str, fmt: str | None = None, asset: str | None = None
+        self,
+        experiment: str,
+        name: str,
+        fmt: str | None = None,
+        asset: str | None = None,
+        index: int | None = None,
     ) -> str:
-        """Render one stored value with its provenance as a tooltip."""
+        """Render a stored value (or one item of a stored list), its provenance as a tooltip."""
         key, entry = self.store.best(experiment, asset)
         value = self.store.value(experiment, name, key)
+        if index is not None:
+            value = value[index]
         title = html.escape(describe(experiment, key, entry).replace("`", ""), quote=True)
         css = "llmnotes-metric llmnotes-standin" if entry.preference else "llmnotes-metric"
         return f'<span class="{css}" title="{title}">{format_value(value, fmt)}</span>'
+
+    def table(
+        self,
+        experiment: str,
+        columns: list[str],
+        headers: list[str],
+        fmt: list[str | None] | None = None,
+        asset: str | None = None,
+    ) -> str:
+        """Render stored lists of equal length as a Markdown table, one column per list."""
+        key, _ = self.store.best(experiment, asset)
+        lists = [self.store.value(experiment, name, key) for name in columns]
+        formats = fmt or [None] * len(columns)
+        lines = ["| " + " | ".join(headers) + " |", "|" + " --- |" * len(headers)]
+        for row in zip(*lists, strict=True):
+            cells = [format_value(v, f) for v, f in zip(row, formats, strict=True)]
+            lines.append("| " + " | ".join(cells) + " |")
+        return "\n".join(lines)
 
     def figure(
         self, experiment: str, name: str, caption: str = "", asset: str | None = None

@@ -1,6 +1,6 @@
 """Plain-text tables for the command line.
 
-Example:
+Examples:
     >>> print(format_table([("name", "value"), ("pi", "3.14")]))
     name  value
     pi    3.14

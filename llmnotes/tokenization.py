@@ -4,7 +4,7 @@ The library way (NLTK word tokens, the Hugging Face WordPiece tokenizer), the we
 and the experiments of the tokenization page. The from-scratch tokenizers live in
 :mod:`llmnotes.bpe` and :mod:`llmnotes.wordpiece`.
 
-Example:
+Examples:
     >>> word_tokens("I love learning about LLMs")
     ['I', 'love', 'learning', 'about', 'LLMs']
 """
@@ -176,7 +176,7 @@ def bpe_vocab_sweep(ctx: Context) -> Result:
         "vocab_sizes": sizes,
         "tokens_per_word": per_word,
         "tokens_per_char": per_char,
-        "first_merges": [[bpe.token_text(a), bpe.token_text(b)] for a, b in bpe.merges[:10]],
+        "first_merges": [f"{bpe.token_text(a)} + {bpe.token_text(b)}" for a, b in bpe.merges[:10]],
     }
     alt = "Two line charts: held-out tokens per word and per character fall as the vocabulary grows"
     return Result(values, {"sweep": FigureOutput(plot_bpe_sweep(sizes, per_word, per_char), alt)})
@@ -238,7 +238,7 @@ def wordpiece_splits(ctx: Context) -> Result:
         },
         "rank_buckets": rank_labels,
         "split_fraction_by_rank": by_rank,
-        "most_frequent_split": [[w, split[w]] for w in ranked if pieces[w] > 1][:8],
+        "most_frequent_split": [f"{w} → {' '.join(split[w])}" for w in ranked if pieces[w] > 1][:8],
     }
     alt = (
         "Two bar charts: the share of words cut into 1, 2, 3 or 4+ pieces, "
@@ -264,6 +264,29 @@ def plot_splits(values: dict[str, Any]) -> Any:
         ax.grid(axis="x", visible=False)
     fig.suptitle("Frequent words stay whole; rare words are split", fontweight="bold")
     return fig
+
+
+@experiment("tokenization", assets={"corpus": CORPORA, "tokenizer": BERT_TOKENIZERS})
+def wordpiece_parity(ctx: Context) -> Result:
+    """Encode every line of the corpus with the from-scratch and the fast tokenizer; compare ids."""
+    corpus = load_corpus(ctx.assets["corpus"])
+    lines = corpus.train + corpus.held_out
+    ours = WordPiece.from_file(ctx.assets["tokenizer"].path)
+    fast = load_tokenizer(ctx.assets["tokenizer"].path)
+    fast.model_max_length = 10**9  # long paragraphs: we compare ids, we do not run a model
+    fast_ids = fast(lines)["input_ids"]
+    mismatched = [
+        line for line, ids in zip(lines, fast_ids, strict=True) if ours.encode(line) != ids
+    ]
+    return Result(
+        {
+            "corpus": corpus.name,
+            "lines": len(lines),
+            "tokens": sum(len(ids) for ids in fast_ids),
+            "identical_lines": len(lines) - len(mismatched),
+            "first_mismatches": mismatched[:5],
+        }
+    )
 
 
 @experiment(

@@ -9,7 +9,7 @@ Encoding runs in three steps, as in the original BERT code and Hugging Face's fa
    piece that continues a word is looked up with a ``##`` prefix. A word with any part that no
    entry covers, or longer than 100 characters, becomes ``[UNK]``.
 
-Example:
+Examples:
     >>> vocab = {"[UNK]": 0, "[CLS]": 1, "[SEP]": 2, "ll": 3, "##ms": 4, "power": 5}
     >>> WordPiece(vocab).tokenize("Power LLMs!")
     ['power', 'll', '##ms', '[UNK]']
@@ -150,6 +150,7 @@ class WordPiece:
         """Load the vocabulary from a ``vocab.txt`` or a folder holding one."""
         return cls(load_vocab(path), **kwargs)  # type: ignore[arg-type]
 
+    # --8<-- [start:split_word]
     def split_word(self, word: str) -> list[str]:
         """Split one word greedily into the longest vocabulary pieces (``##``: a continuation)."""
         if len(word) > self.max_chars_per_word:
@@ -167,6 +168,8 @@ class WordPiece:
             pieces.append(piece)
             start = end
         return pieces
+
+    # --8<-- [end:split_word]
 
     def tokenize(self, text: str) -> list[str]:
         """Normalise, pre-tokenize and split ``text`` into WordPiece tokens (no special tokens)."""

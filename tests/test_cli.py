@@ -10,7 +10,7 @@ from llmnotes.cli import UsageError, build_parser, main, parse_asset_overrides
 
 from conftest import ROOT
 
-COMMANDS = ["assets", "regenerate", "tokenize", "build", "serve"]
+COMMANDS = ["assets", "regenerate", "tokenize", "notebooks", "build", "serve"]
 
 
 def llmnotes(*args, env=None, **kwargs):

@@ -7,6 +7,8 @@ real output after an intended change.
 import pytest
 from pytest_examples import CodeExample, EvalExample, find_examples
 
+from llmnotes.notebooks import is_runnable
+
 from conftest import ROOT
 
 EXAMPLES = list(find_examples(str(ROOT / "docs")))
@@ -18,10 +20,8 @@ def test_the_docs_have_examples():
 
 @pytest.mark.parametrize("example", EXAMPLES, ids=str)
 def test_docs_example(example: CodeExample, eval_example: EvalExample):
-    if example.prefix_settings().get("test") == "skip":
-        pytest.skip('marked test="skip" on the page (needs the network)')
-    if "--8<--" in example.source:
-        pytest.skip("a snippet include: the included package code is tested by its own tests")
+    if not is_runnable(example):
+        pytest.skip('marked test="skip" (needs the network) or a snippet include (tested code)')
     eval_example.set_config(line_length=100)
     if eval_example.update_examples:
         eval_example.run_print_update(example)

@@ -1,0 +1,102 @@
+"""Notebooks generated from the pages' tested code, so the two cannot drift apart.
+
+Each notebook holds the runnable Python blocks of one page (the blocks pytest-examples checks),
+under the page's section headings, without their ``#>`` output lines: running the notebook
+prints what the page shows. ``llmnotes notebooks`` writes them; the tests fail when a committed
+notebook differs from what its page generates.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+#: Page (relative to ``docs/``) to the notebook generated from it (in ``docs/notebooks/``).
+NOTEBOOKS = {
+    "index.md": "quickstart.ipynb",
+    "tokenization.md": "tokenization.ipynb",
+}
+HEADING = re.compile(r"^(#{1,2}) (.+)$")
+FENCE = re.compile(r"^\s*(```|~~~)")
+
+
+def is_runnable(example: Any) -> bool:
+    """Whether a page's code block runs as is: not marked ``test="skip"``, not a snippet include."""
+    return example.prefix_settings().get("test") != "skip" and "--8<--" not in example.source
+
+
+def headings(markdown: str) -> list[tuple[int, int, str]]:
+    """The level-1 and level-2 headings outside code blocks, as (line number, level, text)."""
+    found, in_code = [], False
+    for number, line in enumerate(markdown.splitlines(), start=1):
+        if FENCE.match(line):
+            in_code = not in_code
+        elif not in_code and (match := HEADING.match(line)):
+            found.append((number, len(match.group(1)), match.group(2).strip()))
+    return found
+
+
+def page_notebook(page: Path, site_path: str) -> Any:
+    """Build the notebook of one page.
+
+    Args:
+        page: The Markdown page.
+        site_path: The page's path on the site, for the link back to it.
+    """
+    import nbformat
+    from pytest_examples import find_examples
+
+    markdown = page.read_text(encoding="utf-8")
+    title = next((text for _, level, text in headings(markdown) if level == 1), page.stem)
+    sections = [(n, text) for n, level, text in headings(markdown) if level == 2]
+    examples = [ex for ex in find_examples(str(page)) if is_runnable(ex)]
+    cells = [
+        nbformat.v4.new_markdown_cell(
+            f"# {title}\n\nEvery runnable example of the page [{title}]({site_path}), in order. "
+            "The page has the explanations; this notebook is generated from it "
+            "(`llmnotes notebooks`), so the two stay in step. It needs the llmnotes package "
+            "and no network."
+        )
+    ]
+    current = None
+    for example in examples:
+        section = next((text for n, text in reversed(sections) if n < example.start_line), None)
+        if section and section != current:
+            cells.append(nbformat.v4.new_markdown_cell(f"## {section}"))
+            current = section
+        code = "\n".join(
+            line for line in example.source.splitlines() if not line.lstrip().startswith("#>")
+        )
+        cells.append(nbformat.v4.new_code_cell(code.strip()))
+    notebook = nbformat.v4.new_notebook(cells=cells)
+    notebook.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    for number, cell in enumerate(notebook.cells):
+        cell.id = f"cell-{number}"  # stable ids keep regenerated notebooks byte-identical
+    return notebook
+
+
+def notebook_text(notebook: Any) -> str:
+    """Serialise a notebook the way it is committed."""
+    import nbformat
+
+    return nbformat.writes(notebook) + "\n"
+
+
+def write_notebooks(docs: Path, check: bool = False) -> list[str]:
+    """Generate every notebook; return the ones that were (or, with ``check``, would be) changed."""
+    changed = []
+    for page, name in NOTEBOOKS.items():
+        site_path = "../../" + ("" if page == "index.md" else page.removesuffix(".md") + "/")
+        text = notebook_text(page_notebook(docs / page, site_path))
+        target = docs / "notebooks" / name
+        if not target.is_file() or target.read_text(encoding="utf-8") != text:
+            changed.append(f"notebooks/{name}")
+            if not check:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_text(text, encoding="utf-8")
+    return changed

@@ -1,0 +1,39 @@
+import json
+
+from llmnotes.notebooks import NOTEBOOKS, headings, page_notebook, write_notebooks
+
+from conftest import ROOT
+
+
+def test_committed_notebooks_are_in_step_with_their_pages():
+    stale = write_notebooks(ROOT / "docs", check=True)
+    assert stale == [], f"run `llmnotes notebooks` and commit: {stale}"
+
+
+def test_notebook_has_the_page_code_without_outputs(tmp_path):
+    page = tmp_path / "page.md"
+    page.write_text(
+        "# Title\n\n## First\n\n```python\nprint(1)\n#> 1\n```\n\n"
+        '```python test="skip"\nimport network\n```\n\n## Second\n\n```python\nx = 2\n```\n'
+    )
+    notebook = page_notebook(page, "../../page/")
+    kinds = [(c.cell_type, c.source) for c in notebook.cells]
+    assert kinds[1:] == [
+        ("markdown", "## First"),
+        ("code", "print(1)"),
+        ("markdown", "## Second"),
+        ("code", "x = 2"),
+    ]
+    assert "[Title](../../page/)" in kinds[0][1]
+
+
+def test_headings_ignore_comments_in_code():
+    md = "# T\n```bash\n# not a heading\n```\n## S\n"
+    assert headings(md) == [(1, 1, "T"), (5, 2, "S")]
+
+
+def test_every_generated_notebook_is_in_the_nav():
+    config = (ROOT / "mkdocs.yml").read_text()
+    for name in NOTEBOOKS.values():
+        assert f"notebooks/{name}" in config
+        assert json.loads((ROOT / "docs" / "notebooks" / name).read_text())["cells"]
