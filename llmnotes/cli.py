@@ -140,6 +140,46 @@ def cmd_tokenize(args: argparse.Namespace) -> int:
     return 0
 
 
+def _open_vectors(args: argparse.Namespace) -> tuple[object, str]:
+    from llmnotes.embeddings import VectorsFormatError, open_vectors
+
+    offline = _decide_offline(args.offline)
+    try:
+        return open_vectors(args.vectors, offline=offline)
+    except (VectorsFormatError, FileNotFoundError) as error:
+        raise UsageError(str(error)) from None
+
+
+def cmd_similarity(args: argparse.Namespace) -> int:
+    """Print the cosine similarity of two words."""
+    from llmnotes.embeddings import UnknownWord, check_word, cosine
+
+    vectors, source = _open_vectors(args)
+    try:
+        for word in (args.first, args.second):
+            check_word(vectors, word)
+    except UnknownWord as error:
+        raise UsageError(str(error)) from None
+    value = cosine(vectors[args.first], vectors[args.second])
+    print(f"{value:.{args.digits}f}")
+    print(f"(cosine of {args.first!r} and {args.second!r}; {source})", file=sys.stderr)
+    return 0
+
+
+def cmd_neighbours(args: argparse.Namespace) -> int:
+    """Print the nearest words of a word."""
+    from llmnotes.embeddings import UnknownWord, neighbours
+
+    vectors, source = _open_vectors(args)
+    try:
+        found = neighbours(vectors, args.word, args.k)
+    except UnknownWord as error:
+        raise UsageError(str(error)) from None
+    print(format_table([("word", "cosine"), *[(w, f"{s:.4f}") for w, s in found]]))
+    print(f"({source})", file=sys.stderr)
+    return 0
+
+
 def cmd_notebooks(args: argparse.Namespace) -> int:
     """Write the notebooks generated from the pages (or, with ``--check``, list stale ones)."""
     from llmnotes.notebooks import write_notebooks
@@ -219,6 +259,28 @@ def build_parser() -> argparse.ArgumentParser:
     tokenize.add_argument("--ids", action="store_true", help="print the token ids too")
     tokenize.add_argument("--offline", action="store_true", help="never touch the network")
     tokenize.set_defaults(func=cmd_tokenize)
+
+    def add_vectors_options(sub: argparse.ArgumentParser) -> None:
+        sub.add_argument(
+            "--vectors",
+            metavar="NAME|PATH",
+            help="an asset (glove-wiki-gigaword-50, minilm) or a GloVe/word2vec text file "
+            "(default: GloVe, or MiniLM's static embeddings offline)",
+        )
+        sub.add_argument("--offline", action="store_true", help="never touch the network")
+
+    similarity = commands.add_parser("similarity", help="cosine similarity of two words")
+    similarity.add_argument("first", metavar="WORD")
+    similarity.add_argument("second", metavar="WORD")
+    similarity.add_argument("--digits", type=int, default=4, help="decimals shown (default: 4)")
+    add_vectors_options(similarity)
+    similarity.set_defaults(func=cmd_similarity)
+
+    neighbours = commands.add_parser("neighbours", help="the nearest words of a word")
+    neighbours.add_argument("word", metavar="WORD")
+    neighbours.add_argument("-k", type=int, default=10, help="how many (default: 10)")
+    add_vectors_options(neighbours)
+    neighbours.set_defaults(func=cmd_neighbours)
 
     notebooks = commands.add_parser("notebooks", help="generate the notebooks from the pages")
     notebooks.add_argument("--check", action="store_true", help="only list notebooks out of step")

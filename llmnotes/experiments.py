@@ -33,7 +33,7 @@ NO_ASSETS = "none"
 #: Topic name to the module that registers its experiments.
 TOPIC_MODULES: dict[str, str] = {
     "tokenization": "llmnotes.tokenization",
-    "embeddings": "llmnotes.embeddings",
+    "embeddings": "llmnotes.embeddings_experiments",
 }
 
 

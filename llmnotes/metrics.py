@@ -157,16 +157,22 @@ class MetricsStore:
     def value(self, experiment: str, name: str, asset_key: str | None = None) -> Any:
         """Return one stored value (see :meth:`best` for which entry).
 
+        ``name`` may be a dotted path into nested values: ``evaluation.ws353_spearman``.
+
         Raises:
             MissingMetric: The experiment, asset or value is not stored.
         """
         key, entry = self.best(experiment, asset_key)
-        if name not in entry.values:
-            raise MissingMetric(
-                f"experiment {experiment!r} on {key!r} has no value {name!r} "
-                f"(it has: {', '.join(sorted(entry.values))})"
-            )
-        return entry.values[name]
+        value: Any = entry.values
+        for part in name.split("."):
+            if not isinstance(value, dict) or part not in value:
+                available = ", ".join(sorted(value)) if isinstance(value, dict) else "no keys"
+                raise MissingMetric(
+                    f"experiment {experiment!r} on {key!r} has no value {name!r} "
+                    f"(at {part!r} it has: {available})"
+                )
+            value = value[part]
+        return value
 
     def put(self, experiment: str, asset_key: str, entry: Entry) -> None:
         """Store ``entry`` and write the file atomically."""

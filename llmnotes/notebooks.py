@@ -16,6 +16,7 @@ from typing import Any
 NOTEBOOKS = {
     "index.md": "quickstart.ipynb",
     "tokenization.md": "tokenization.ipynb",
+    "embeddings.md": "embeddings.ipynb",
 }
 HEADING = re.compile(r"^(#{1,2}) (.+)$")
 FENCE = re.compile(r"^\s*(```|~~~)")

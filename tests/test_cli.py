@@ -8,9 +8,18 @@ import pytest
 
 from llmnotes.cli import UsageError, build_parser, main, parse_asset_overrides
 
-from conftest import ROOT
+from conftest import ROOT, SHARED_DATA, needs_shared_data
 
-COMMANDS = ["assets", "regenerate", "tokenize", "notebooks", "build", "serve"]
+COMMANDS = [
+    "assets",
+    "regenerate",
+    "tokenize",
+    "similarity",
+    "neighbours",
+    "notebooks",
+    "build",
+    "serve",
+]
 
 
 def llmnotes(*args, env=None, **kwargs):
@@ -112,8 +121,9 @@ def test_build_without_mkdocs_yml_says_where(tmp_path, monkeypatch, capsys):
 def test_parser_knows_every_command():
     parser = build_parser()
     for command in COMMANDS:
-        extra = ["some text"] if command == "tokenize" else []
-        assert parser.parse_args([command, *extra]).command == command
+        positional = {"tokenize": ["some text"], "similarity": ["a", "b"], "neighbours": ["a"]}
+        args = [command, *positional.get(command, [])]
+        assert parser.parse_args(args).command == command
 
 
 def test_tokenize_prints_the_week1_ids_offline():
@@ -143,3 +153,41 @@ def test_tokenize_bad_input_is_one_clear_line(args, message, tmp_path):
     assert result.returncode == 2
     [line] = result.stderr.strip().splitlines()
     assert line.startswith("llmnotes: error: ") and message in line
+
+
+@needs_shared_data
+def test_similarity_king_queen_on_the_glove_file():
+    glove = SHARED_DATA / "glove" / "glove.6B.50d.top10k.txt"
+    result = llmnotes("similarity", "king", "queen", "--vectors", str(glove), "--offline")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "0.7839"
+
+
+def test_similarity_offline_stand_in_and_neighbours(tmp_path):
+    env = {**os.environ, "LLMNOTES_DATA_DIR": str(tmp_path), "GENSIM_DATA_DIR": str(tmp_path)}
+    result = llmnotes("similarity", "king", "queen", "--offline", env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "0.6273"
+    assert "offline stand-in for GloVe" in result.stderr
+    result = llmnotes("neighbours", "king", "-k", "3", "--vectors", "minilm", "--offline")
+    assert result.stdout.splitlines()[0].split() == ["word", "cosine"]
+    assert len(result.stdout.splitlines()) == 4
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (
+            ["similarity", "king", "qeeen", "--vectors", "minilm"],
+            "'qeeen' is not in the vocabulary",
+        ),
+        (["neighbours", "zzxqv", "--vectors", "minilm"], "'zzxqv' is not in the vocabulary"),
+        (["similarity", "a", "b", "--vectors", "README.md"], "not a vectors text file"),
+        (["similarity", "a", "b", "--vectors", "/no/such/file"], "no such vectors file or asset"),
+    ],
+)
+def test_vector_commands_bad_input_is_one_clear_line(args, message):
+    result = llmnotes(*args, "--offline", cwd=ROOT)
+    assert result.returncode == 2
+    [line] = result.stderr.strip().splitlines()
+    assert message in line

@@ -3,9 +3,31 @@ import gzip
 import numpy as np
 import pytest
 
-from llmnotes.embeddings import cosine, load_vectors, week1_similarity
+from llmnotes.assets import resolve
+from llmnotes.embeddings import (
+    UnknownWord,
+    VectorsFormatError,
+    analogy,
+    check_word,
+    contextual_word_vectors,
+    cosine,
+    evaluate,
+    keyed_vectors,
+    load_vectors,
+    neighbours,
+    open_vectors,
+    pca_2d,
+    static_token_vectors,
+)
 
 from conftest import SHARED_DATA, needs_shared_data
+
+GLOVE = SHARED_DATA / "glove" / "glove.6B.50d.top10k.txt"
+
+
+@pytest.fixture(scope="module")
+def minilm_static():
+    return static_token_vectors(resolve("minilm", offline=True).path)
 
 
 def test_cosine_matches_scipy():
@@ -29,25 +51,103 @@ def test_load_glove_text_without_header(tmp_path):
 def test_load_word2vec_gz_with_header_from_a_folder(tmp_path):
     with gzip.open(tmp_path / "vectors.gz", "wt") as handle:
         handle.write("2 2\nking 1 0\nqueen 0 1\n")
-    vectors = load_vectors(tmp_path)
-    assert len(vectors.key_to_index) == 2
+    assert len(load_vectors(tmp_path).key_to_index) == 2
 
 
-def test_malformed_vector_file_is_a_clear_error(tmp_path):
+def test_non_utf8_file_is_rejected(tmp_path):
+    (tmp_path / "v.txt").write_bytes(b"\xff\xfe\x00binary")
+    with pytest.raises(VectorsFormatError, match="not UTF-8"):
+        load_vectors(tmp_path / "v.txt")
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        ("justoneword\n", "not a vectors text file"),
+        ("# a markdown title\n", "not a vectors text file"),
+        ("king 1 0\nqueen 0\n", "line 2 has 1 values, expected 2"),
+        ("", "it is empty"),
+    ],
+)
+def test_malformed_vector_files_are_one_clear_error(tmp_path, content, message):
     path = tmp_path / "bad.txt"
-    path.write_text("justoneword\n")
-    with pytest.raises(ValueError, match="not a GloVe or word2vec text file"):
+    path.write_text(content)
+    with pytest.raises(VectorsFormatError, match=message):
         load_vectors(path)
-    (tmp_path / "empty").mkdir()
-    with pytest.raises(ValueError, match=r"holds no \.txt or \.gz"):
-        load_vectors(tmp_path / "empty")
+
+
+def test_folder_without_vectors(tmp_path):
+    with pytest.raises(VectorsFormatError, match=r"holds no \.txt or \.gz"):
+        load_vectors(tmp_path)
+
+
+def test_unknown_word_suggests_close_spellings():
+    vectors = keyed_vectors(["queen", "queens", "king"], np.eye(3))
+    with pytest.raises(UnknownWord, match=r"'quen' is not in the vocabulary .*close words.*queen"):
+        check_word(vectors, "quen")
+
+
+def test_neighbours_match_gensim(minilm_static):
+    ours = neighbours(minilm_static, "king", 10)
+    library = minilm_static.most_similar("king", topn=10)
+    assert [w for w, _ in ours] == [w for w, _ in library]
+    assert [s for _, s in ours] == pytest.approx([s for _, s in library], abs=1e-5)
+
+
+def test_analogy_matches_gensim_3cosadd(minilm_static):
+    ours = analogy(minilm_static, "man", "king", "woman", k=5)
+    library = minilm_static.most_similar(positive=["king", "woman"], negative=["man"], topn=5)
+    assert [w for w, _ in ours] == [w for w, _ in library]
+    assert [s for _, s in ours] == pytest.approx([s for _, s in library], abs=1e-5)
+
+
+def test_minilm_static_stand_in_king_queen(minilm_static):
+    assert round(float(minilm_static.similarity("king", "queen")), 3) == 0.627
+    assert "##ms" not in minilm_static.key_to_index and "[CLS]" not in minilm_static.key_to_index
+
+
+def test_evaluate_reports_scores_and_oov(minilm_static):
+    results = evaluate(minilm_static, resolve("gensim-test-data", offline=True).path)
+    assert set(results) == {
+        "ws353_spearman", "ws353_oov", "simlex_spearman", "simlex_oov",
+        "analogy_accuracy", "analogy_oov",
+    }  # fmt: skip
+    assert 0 < results["ws353_spearman"] < 1
+    assert 0 <= results["ws353_oov"] < 0.2
+
+
+def test_contextual_vectors_differ_by_sentence():
+    model = resolve("minilm", offline=True).path
+    rows = contextual_word_vectors(model, ["the river bank", "the bank loan"], "bank")
+    assert rows.shape == (2, 384)
+    assert cosine(rows[0], rows[1]) < 0.99
+    with pytest.raises(ValueError, match="does not contain"):
+        contextual_word_vectors(model, ["no such word here"], "bank")
+
+
+def test_pca_2d_is_deterministic_and_centred():
+    points = pca_2d(np.random.default_rng(0).normal(size=(10, 5)))
+    assert points.shape == (10, 2)
+    assert points.mean(axis=0) == pytest.approx([0, 0], abs=1e-12)
+
+
+def test_open_vectors_falls_back_to_the_stand_in(monkeypatch, tmp_path):
+    monkeypatch.setenv("LLMNOTES_DATA_DIR", str(tmp_path / "absent"))
+    monkeypatch.setenv("GENSIM_DATA_DIR", str(tmp_path / "absent"))
+    _, source = open_vectors(None, offline=True)
+    assert "offline stand-in for GloVe" in source
+    with pytest.raises(FileNotFoundError, match="no such vectors file or asset"):
+        open_vectors(str(tmp_path / "none.txt"))
 
 
 @needs_shared_data
-def test_week1_similarity_reproduces_0_7839_on_real_glove():
-    choice = week1_similarity.choose(offline=True)
-    values = week1_similarity.run(choice).values
-    assert round(values["king_queen"], 7) == 0.7839043
-    assert values["matches"] is True
-    assert values["king_queen"] == pytest.approx(values["king_queen_gensim"], abs=1e-6)
-    assert choice.assets["vectors"].path.is_relative_to(SHARED_DATA)
+def test_glove_king_queen_is_the_week1_value():
+    vectors, _ = open_vectors(str(GLOVE))
+    assert round(cosine(vectors["king"], vectors["queen"]), 7) == 0.7839043
+
+
+@needs_shared_data
+def test_glove_wordsim_matches_the_published_reference():
+    results = evaluate(load_vectors(GLOVE), resolve("gensim-test-data", offline=True).path)
+    assert round(results["ws353_spearman"], 3) == 0.527  # ../shared/data/README.md
+    assert round(results["ws353_oov"], 3) == 0.238

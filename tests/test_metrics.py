@@ -42,7 +42,7 @@ def test_missing_experiment_value_and_asset_name_what_exists(tmp_path):
     store.put("t.e", "a", entry(1))
     with pytest.raises(MissingMetric, match="run `llmnotes regenerate`"):
         store.value("t.other", "v")
-    with pytest.raises(MissingMetric, match=r"has no value 'w' \(it has: v\)"):
+    with pytest.raises(MissingMetric, match=r"has no value .w. \(at .w. it has: v\)"):
         store.value("t.e", "w")
     with pytest.raises(MissingMetric, match=r"no result on 'b' \(it has: a\)"):
         store.value("t.e", "v", asset_key="b")

@@ -1,0 +1,62 @@
+import pytest
+
+from llmnotes.assets import resolve
+from llmnotes.embeddings_experiments import (
+    contextual_vs_static,
+    glove_exploration,
+    minilm_static,
+    stable_hash,
+    trained_embeddings,
+    word_sentences,
+)
+from llmnotes.experiments import Choice, experiment
+
+from conftest import needs_shared_data
+
+
+def test_word_sentences_keep_lowercase_alphabetic_words():
+    assert word_sentences(["The <unk> cat , 1984 @-@ Sat"]) == [["the", "cat", "sat"]]
+
+
+def test_stable_hash_is_stable():
+    assert stable_hash("king") == stable_hash("king") != stable_hash("queen")
+
+
+def test_trained_embeddings_on_the_gensim_corpus_with_a_tiny_config():
+    tiny = {**trained_embeddings.settings, "epochs": 1}
+    tiny["glove"] = {**tiny["glove"], "epochs": 2}
+    exp = experiment("embeddings", assets=trained_embeddings.assets, settings=tiny, register=False)(
+        trained_embeddings.func
+    )
+    data = resolve("gensim-test-data", offline=True)
+    result = exp.run(Choice({"corpus": data, "benchmarks": data}, 1))
+    values = result.values
+    assert values["corpus"] == "gensim Lee news corpus"
+    assert set(values["evaluation"]) == {
+        "gensim_skipgram",
+        "gensim_cbow",
+        "ours_skipgram",
+        "ours_glove",
+    }
+    assert values["gensim_speedup"] > 0
+    assert len(values["skipgram_losses"]) == 1 and len(values["glove_losses"]) == 2
+    assert set(result.figures) == {"projection"}
+
+
+def test_minilm_static_and_contextual():
+    data = resolve("gensim-test-data", offline=True)
+    model = resolve("minilm", offline=True)
+    values = minilm_static.run(Choice({"model": model, "benchmarks": data}, 0)).values
+    assert round(values["king_queen"], 3) == 0.627
+    ctx = contextual_vs_static.run(Choice({"model": model}, 0)).values
+    assert ctx["money_vs_money"] > ctx["river_vs_money"]
+
+
+@needs_shared_data
+def test_glove_exploration_on_real_glove():
+    choice = glove_exploration.choose(offline=True)
+    result = glove_exploration.run(choice)
+    assert result.values["analogy_king_man_woman"][0].startswith("queen")
+    assert result.values["analogy_matches_gensim"] is True
+    assert result.values["evaluation"]["ws353_spearman"] == pytest.approx(0.527, abs=5e-4)
+    assert set(result.figures) == {"projection", "heatmap"}
