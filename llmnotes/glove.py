@@ -23,6 +23,7 @@ import torch
 from scipy import sparse
 
 
+# --8<-- [start:cooccurrence]
 def cooccurrence(
     sentences: Sequence[np.ndarray], vocab_size: int, window: int
 ) -> sparse.csr_matrix:
@@ -41,6 +42,9 @@ def cooccurrence(
         (data, (np.concatenate(rows), np.concatenate(cols))), shape=(vocab_size, vocab_size)
     )
     return matrix.tocsr()  # sums the duplicate entries
+
+
+# --8<-- [end:cooccurrence]
 
 
 @dataclass(frozen=True)
@@ -67,6 +71,7 @@ class GloVeResult:
     nonzeros: int
 
 
+# --8<-- [start:train]
 def train_glove(matrix: sparse.spmatrix, config: GloVeConfig) -> GloVeResult:
     """Fit GloVe vectors to a co-occurrence matrix with AdaGrad over shuffled mini-batches."""
     torch.manual_seed(config.seed)
@@ -95,3 +100,6 @@ def train_glove(matrix: sparse.spmatrix, config: GloVeConfig) -> GloVeResult:
         losses.append(total / len(x))
     vectors = (w + w_context).detach().numpy().copy()
     return GloVeResult(vectors, losses, time.perf_counter() - start, len(x))
+
+
+# --8<-- [end:train]

@@ -23,8 +23,17 @@ FENCE = re.compile(r"^\s*(```|~~~)")
 
 
 def is_runnable(example: Any) -> bool:
-    """Whether a page's code block runs as is: not marked ``test="skip"``, not a snippet include."""
+    """Whether a page's code block runs as is: not marked ``test="skip"``, not a snippet include.
+
+    A block marked ``requires="ASSET"`` runs too, where that asset resolves (see
+    :func:`required_asset`).
+    """
     return example.prefix_settings().get("test") != "skip" and "--8<--" not in example.source
+
+
+def required_asset(example: Any) -> str | None:
+    """The asset a block needs beyond the packaged ones (``requires="glove-wiki-gigaword-50"``)."""
+    return example.prefix_settings().get("requires")
 
 
 def headings(markdown: str) -> list[tuple[int, int, str]]:
@@ -51,7 +60,9 @@ def page_notebook(page: Path, site_path: str) -> Any:
     markdown = page.read_text(encoding="utf-8")
     title = next((text for _, level, text in headings(markdown) if level == 1), page.stem)
     sections = [(n, text) for n, level, text in headings(markdown) if level == 2]
-    examples = [ex for ex in find_examples(str(page)) if is_runnable(ex)]
+    # Blocks that need an asset beyond the packaged ones stay on the page: the notebook must run
+    # (and the site build execute it) on any machine, offline included.
+    examples = [ex for ex in find_examples(str(page)) if is_runnable(ex) and not required_asset(ex)]
     cells = [
         nbformat.v4.new_markdown_cell(
             f"# {title}\n\nEvery runnable example of the page [{title}]({site_path}), in order. "

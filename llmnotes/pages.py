@@ -26,7 +26,7 @@ FENCE = re.compile(
     r"^(?P<indent> *)(?P<fence>`{3,}|~{3,}).*?^(?P=indent)(?P=fence)[ \t]*$", re.M | re.S
 )
 FENCE_SETTINGS = re.compile(
-    r'^( *(?:`{3,}|~{3,}) *[\w+-]+)((?: +(?:test|group|lint)="[^"]*")+) *$', re.M
+    r'^( *(?:`{3,}|~{3,}) *[\w+-]+)((?: +(?:test|group|lint|requires)="[^"]*")+) *$', re.M
 )
 MATH = re.compile(
     r'<(?P<tag>span|div) class="arithmatex">\s*\\(?P<open>[(\[])(?P<tex>.*?)\\[)\]]\s*</(?P=tag)>',
@@ -35,7 +35,7 @@ MATH = re.compile(
 
 
 def strip_test_settings(markdown: str) -> str:
-    """Remove ``test="…"``, ``group="…"`` and ``lint="…"`` from code fences (tests read them)."""
+    """Remove ``test``, ``group``, ``lint`` and ``requires`` settings from code fences."""
     return FENCE_SETTINGS.sub(r"\1", markdown)
 
 

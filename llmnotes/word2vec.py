@@ -78,6 +78,7 @@ def keep_probabilities(counts: Sequence[int], sample: float) -> np.ndarray:
     return np.minimum(1.0, (np.sqrt(freq / sample) + 1) * sample / freq)
 
 
+# --8<-- [start:pairs]
 def training_pairs(
     sentences: Sequence[np.ndarray], keep: np.ndarray, window: int, rng: np.random.Generator
 ) -> np.ndarray:
@@ -97,6 +98,9 @@ def training_pairs(
     return np.concatenate(pairs) if pairs else np.zeros((0, 2), dtype=np.int64)
 
 
+# --8<-- [end:pairs]
+
+
 class SkipGram(nn.Module):
     """The two embedding tables of skip-gram and its negative-sampling loss."""
 
@@ -107,6 +111,7 @@ class SkipGram(nn.Module):
         nn.init.uniform_(self.centre.weight, -0.5 / dim, 0.5 / dim)
         nn.init.zeros_(self.context.weight)
 
+    # --8<-- [start:loss]
     def loss(
         self, centre: torch.Tensor, context: torch.Tensor, noise: torch.Tensor
     ) -> torch.Tensor:
@@ -115,6 +120,8 @@ class SkipGram(nn.Module):
         positive = (v * self.context(context)).sum(-1)
         negative = torch.bmm(self.context(noise), v.unsqueeze(2)).squeeze(2)  # (batch, k)
         return -(F.logsigmoid(positive) + F.logsigmoid(-negative).sum(-1)).mean()
+
+    # --8<-- [end:loss]
 
 
 @dataclass
@@ -140,7 +147,7 @@ def train_skipgram(
 
     Returns:
         The centre vectors, the mean loss of each epoch, the training time and the number of
-        corpus words it went through (for words per second).
+        corpus words it went through, counted as gensim does (all words, every epoch).
     """
     torch.manual_seed(config.seed)
     rng = np.random.default_rng(config.seed)
@@ -164,6 +171,6 @@ def train_skipgram(
             total, batches = total + loss.item(), batches + 1
         losses.append(total / max(batches, 1))
     seconds = time.perf_counter() - start
-    words_trained = config.epochs * sum(len(ids) for ids in encoded)
+    words_trained = config.epochs * sum(len(sentence) for sentence in sentences)
     vectors = model.centre.weight.detach().numpy().copy()
     return SkipGramResult(vocab.words, vectors, losses, seconds, words_trained)

@@ -7,7 +7,8 @@ real output after an intended change.
 import pytest
 from pytest_examples import CodeExample, EvalExample, find_examples
 
-from llmnotes.notebooks import is_runnable
+from llmnotes.assets import AssetUnavailable, resolve
+from llmnotes.notebooks import is_runnable, required_asset
 
 from conftest import ROOT
 
@@ -22,6 +23,11 @@ def test_the_docs_have_examples():
 def test_docs_example(example: CodeExample, eval_example: EvalExample):
     if not is_runnable(example):
         pytest.skip('marked test="skip" (needs the network) or a snippet include (tested code)')
+    if asset := required_asset(example):
+        try:
+            resolve(asset, offline=True)
+        except AssetUnavailable as error:
+            pytest.skip(f"needs asset {asset}, not available offline here: {error}")
     eval_example.set_config(line_length=100)
     if eval_example.update_examples:
         eval_example.run_print_update(example)
