@@ -34,6 +34,7 @@ NO_ASSETS = "none"
 TOPIC_MODULES: dict[str, str] = {
     "tokenization": "llmnotes.tokenization",
     "embeddings": "llmnotes.embeddings_experiments",
+    "rnns": "llmnotes.rnn_experiments",
 }
 
 
