@@ -17,6 +17,7 @@ NOTEBOOKS = {
     "index.md": "quickstart.ipynb",
     "tokenization.md": "tokenization.ipynb",
     "embeddings.md": "embeddings.ipynb",
+    "rnns.md": "rnns.ipynb",
 }
 HEADING = re.compile(r"^(#{1,2}) (.+)$")
 FENCE = re.compile(r"^\s*(```|~~~)")

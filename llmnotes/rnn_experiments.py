@@ -119,7 +119,7 @@ def train_adding(model: nn.Module, length: int, steps: int, seed: int, batch: in
         return float(nn.functional.mse_loss(model(test_x), test_y))
 
 
-@experiment("rnns", settings={"lengths": [10, 50, 100, 200], "steps": 3000})
+@experiment("rnns", settings={"lengths": [10, 25, 50, 100], "steps": 3000})
 def adding_problem(ctx: Context) -> Result:
     """Held-out MSE on the adding problem against sequence length, for three equal-size models."""
     lengths = ctx.settings["lengths"]
@@ -312,3 +312,69 @@ def char_language_model(ctx: Context) -> Result:
     ax.legend(fontsize=9)
     alt = "Training curves in bits per character of a character-level RNN and LSTM"
     return Result(values, {"training": FigureOutput(fig, alt)})
+
+
+def lstm_diagram_figure() -> Any:
+    """A schematic of one LSTM step: the cell state's path and the three gates acting on it."""
+    from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
+
+    fig, ax = new_figure(figsize=(7.6, 3.8))
+    ax.set_xlim(0, 10)
+    ax.set_ylim(-0.3, 4.6)
+    ax.axis("off")
+
+    def box(x: float, y: float, text: str, colour: str = "#ffffff", w: float = 0.5) -> None:
+        patch = FancyBboxPatch((x - w / 2, y - 0.25), w, 0.5, boxstyle="round,pad=0.05",
+                               facecolor=colour, edgecolor="#333333", linewidth=1)  # fmt: skip
+        ax.add_patch(patch)
+        ax.text(x, y, text, ha="center", va="center", fontsize=10)
+
+    def arrow(a: tuple[float, float], b: tuple[float, float], label: str = "") -> None:
+        ax.add_patch(FancyArrowPatch(a, b, arrowstyle="-|>", mutation_scale=12, color="#333333"))
+        if label:
+            ax.text((a[0] + b[0]) / 2, max(a[1], b[1]) + 0.15, label, ha="center", fontsize=10)
+
+    # The cell state runs along the top: forgotten in part, then written to.
+    arrow((0.3, 4.0), (2.22, 4.0), "$c_{t-1}$")
+    box(2.5, 4.0, "×")
+    arrow((2.78, 4.0), (4.72, 4.0))
+    box(5.0, 4.0, "+")
+    arrow((5.28, 4.0), (9.9, 4.0), "$c_t$")
+    # What is written: the input gate times the candidate.
+    box(5.0, 2.9, "×")
+    arrow((5.0, 3.18), (5.0, 3.72))
+    # What is shown: the output gate times tanh of the new cell state.
+    arrow((9.0, 4.0), (9.0, 3.18))
+    box(9.0, 2.9, "tanh", w=0.8)
+    arrow((9.0, 2.62), (9.0, 1.58))
+    box(9.0, 1.3, "×")
+    arrow((9.28, 1.3), (9.9, 1.3), "$h_t$")
+    gates = [
+        (2.5, "forget $f_t$ (σ)", (2.5, 3.72)),
+        (4.0, "input $i_t$ (σ)", (4.75, 2.75)),
+        (5.8, "candidate $g_t$ (tanh)", (5.25, 2.75)),
+        (7.55, "output $o_t$ (σ)", (8.72, 1.3)),
+    ]
+    for x, label, target in gates:
+        colour = "#cfe3f3" if "σ" in label else "#f7e0b0"
+        box(x, 1.3, label, colour, w=1.35 if "candidate" not in label else 1.7)
+        start = (x + 0.68, 1.3) if "output" in label else (x, 1.58)
+        arrow(start, target)
+        arrow((x, 0.3), (x, 1.02))
+    ax.plot([0.3, 7.55], [0.3, 0.3], color="#333333", linewidth=1)
+    ax.text(0.3, -0.05, "$[h_{t-1}, x_t]$: the previous output and the new input feed every gate",
+            fontsize=9)  # fmt: skip
+    ax.set_title("One LSTM step: gates decide what the cell state forgets, stores and shows")
+    return fig
+
+
+@experiment("rnns")
+def lstm_diagram(ctx: Context) -> Result:
+    """Draw the LSTM cell schematic used on the page."""
+    alt = (
+        "Diagram of an LSTM step: the cell state runs along the top, multiplied by the forget "
+        "gate and added to the input gate times the candidate; the output gate times tanh of the "
+        "cell state gives the hidden state"
+    )
+    return Result({"gates": ["input", "forget", "cell candidate", "output"]},
+                  {"diagram": FigureOutput(lstm_diagram_figure(), alt)})  # fmt: skip

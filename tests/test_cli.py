@@ -7,6 +7,7 @@ import time
 import pytest
 
 from llmnotes.cli import UsageError, build_parser, main, parse_asset_overrides
+from llmnotes.experiments import TOPIC_MODULES
 
 from conftest import ROOT, SHARED_DATA, needs_shared_data
 
@@ -71,7 +72,7 @@ def test_unknown_topic_is_one_clear_line():
     result = llmnotes("regenerate", "astrology", "--offline")
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
-        "llmnotes: error: unknown topic 'astrology'; known topics: tokenization, embeddings"
+        f"llmnotes: error: unknown topic 'astrology'; known topics: {', '.join(TOPIC_MODULES)}"
     ]
 
 
