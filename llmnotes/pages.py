@@ -19,6 +19,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from llmnotes.experiments import NO_ASSETS
 from llmnotes.metrics import Entry, MetricsStore, MissingMetric
 
 REFERENCE = re.compile(r"\{\{\s*(metric|table|figure|provenance|source|week1)\((.*?)\)\s*\}\}")
@@ -139,7 +140,8 @@ class ReferenceFiller:
             )
         fig = entry.figures[name]
         stand_in = ", an offline stand-in" if entry.preference else ""
-        note = f"Produced by <code>{experiment}</code> on <code>{key}</code>{stand_in}."
+        on = "" if key == NO_ASSETS else f" on <code>{key}</code>"
+        note = f"Produced by <code>{experiment}</code>{on}{stand_in}."
         return (
             f'<figure class="llmnotes-figure" markdown="span">\n'
             f"![{fig['alt']}]({self.docs_prefix}{fig['path']})\n"
@@ -171,7 +173,8 @@ class ReferenceFiller:
         """Render a collapsible note with the full provenance of an entry."""
         key, entry = self.store.best(experiment, asset)
         prov = entry.provenance
-        lines = [f'??? info "How this was produced: `{experiment}` on `{key}`"']
+        on = "" if key == NO_ASSETS else f" on `{key}`"
+        lines = [f'??? info "How this was produced: `{experiment}`{on}"']
         if entry.preference:
             lines.append(
                 "    This result was computed on an **offline stand-in**: the preferred asset "
