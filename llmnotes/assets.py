@@ -22,7 +22,7 @@ import os
 import re
 import socket
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
@@ -241,7 +241,6 @@ class Asset:
     description: str
     sources: tuple[Source, ...]
     stand_in_for: str | None = None
-    notes: str = field(default="", compare=False)
 
     @property
     def env_var(self) -> str:

@@ -15,6 +15,8 @@ Examples:
 
 from __future__ import annotations
 
+import ast
+import functools
 import hashlib
 import importlib
 import inspect
@@ -210,13 +212,57 @@ def load_topics(topics: Iterable[str] | None = None) -> list[Experiment]:
 
 
 def code_fingerprint(func: Callable[..., Any]) -> str:
-    """Hash the source of the module defining ``func`` and the shared figure style."""
-    from llmnotes import figures
+    """Hash the source of the module defining ``func`` and of every llmnotes module it imports.
 
+    Imports are followed transitively (including imports inside functions), so a change to a
+    helper the experiment uses, say the WordPiece encoder, makes the experiment stale too. The
+    pipeline's own modules (:data:`MACHINERY`) are left out: they move results around without
+    changing them, and touching them must not re-run every experiment.
+    """
     digest = hashlib.sha256()
-    for path in sorted({inspect.getsourcefile(func), inspect.getsourcefile(figures)}):
+    for path in sorted(_package_sources(inspect.getsourcefile(func) or "")):
         digest.update(Path(path).read_bytes())
     return digest.hexdigest()[:16]
+
+
+#: Modules of the pipeline itself, not hashed into experiments' inputs.
+MACHINERY = frozenset(
+    {"assets", "cli", "experiments", "metrics", "mkdocs_hooks", "notebooks", "pages", "paths",
+     "regenerate", "tables"}
+)  # fmt: skip
+
+
+@functools.cache
+def _package_sources(start: str) -> frozenset[str]:
+    """The source files of ``start`` and of the llmnotes modules it imports, transitively."""
+    package_dir = Path(__file__).resolve().parent
+    seen: set[str] = set()
+    todo = [start]
+    while todo:
+        path = todo.pop()
+        if path in seen or not Path(path).is_file():
+            continue
+        seen.add(path)
+        for node in ast.walk(ast.parse(Path(path).read_text(encoding="utf-8"))):
+            names = []
+            if (
+                isinstance(node, ast.ImportFrom)
+                and node.module
+                and node.module.startswith("llmnotes")
+            ):
+                names = [node.module, *(f"{node.module}.{alias.name}" for alias in node.names)]
+            elif isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names if alias.name.startswith("llmnotes")]
+            for name in names:
+                parts = name.split(".")[1:]
+                candidate = package_dir.joinpath(*parts).with_suffix(".py") if parts else None
+                if (
+                    candidate is not None
+                    and candidate.is_file()
+                    and candidate.stem not in MACHINERY
+                ):
+                    todo.append(str(candidate))
+    return frozenset(seen)
 
 
 def seed_everything(seed: int) -> None:

@@ -17,7 +17,6 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -120,10 +119,6 @@ class MetricsStore:
             raise MetricsStoreError(
                 f"{self.path} has a malformed entry ({error}); {recover}"
             ) from error
-
-    def experiments(self) -> Iterator[str]:
-        """Yield the names of the experiments that have at least one entry."""
-        yield from sorted(self._data)
 
     def entries(self, experiment: str) -> dict[str, Entry]:
         """Return every stored entry of ``experiment``, keyed by asset key."""

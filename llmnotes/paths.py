@@ -39,11 +39,6 @@ def metrics_path() -> Path:
     return generated_dir() / "metrics.json"
 
 
-def figures_dir() -> Path:
-    """Return ``docs/generated/figures``."""
-    return generated_dir() / "figures"
-
-
 def cache_dir() -> Path:
     """Return the per-user cache for trained models (``LLMNOTES_CACHE_DIR`` overrides it)."""
     if env := os.environ.get("LLMNOTES_CACHE_DIR"):

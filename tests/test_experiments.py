@@ -63,3 +63,15 @@ def test_registered_topics_have_their_experiments():
         "tokenization.week1_wordpiece",
         "embeddings.week1_similarity",
     } <= names
+
+
+def test_code_fingerprint_follows_imported_helpers_but_not_the_machinery():
+    import inspect
+    from pathlib import Path
+
+    from llmnotes.experiments import _package_sources
+    from llmnotes.tokenization import wordpiece_parity
+
+    names = {Path(p).name for p in _package_sources(inspect.getsourcefile(wordpiece_parity.func))}
+    assert {"tokenization.py", "wordpiece.py", "bpe.py", "corpora.py", "figures.py"} <= names
+    assert not names & {"assets.py", "experiments.py", "metrics.py", "regenerate.py"}
