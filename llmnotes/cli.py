@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Sequence
+from pathlib import Path
 
 from llmnotes import __version__
 from llmnotes.assets import REGISTRY, AssetUnavailable, enter_offline_mode, is_offline
@@ -180,6 +181,39 @@ def cmd_neighbours(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_finetune(args: argparse.Namespace) -> int:
+    """Fine-tune a classifier and print its final metrics."""
+    offline = _decide_offline(args.offline)
+    from llmnotes.classification_data import DataError
+    from llmnotes.finetune import FinetuneConfig, ModelError, finetune
+    from llmnotes.finetune_data import finetune_inputs
+
+    try:
+        model, splits = finetune_inputs(args, offline=offline)
+        config = FinetuneConfig(
+            epochs=args.epochs, lr=args.lr, batch_size=args.batch_size, max_length=args.max_length,
+            seed=args.seed, early_stopping=args.early_stopping, progress=not args.quiet,
+        )  # fmt: skip
+        metrics = finetune(model, splits["train"], splits["validation"], Path(args.output),
+                           config, test=splits.get("test"), resume=args.resume)  # fmt: skip
+    except (DataError, ModelError) as error:
+        raise UsageError(str(error)) from None
+    if os.environ.get("RANK", "0") != "0":
+        return 0  # one table, from the first process
+    rows = [("split", "accuracy", "F1", "loss")]
+    for split in ("validation", "test"):
+        if f"{split}_accuracy" in metrics:
+            rows.append(
+                (split, *(f"{metrics[f'{split}_{k}']:.4f}" for k in ("accuracy", "f1", "loss")))
+            )
+    print(format_table(rows))
+    print(
+        f"\n{metrics['train_samples_per_second']:.1f} samples/s, {metrics['train_seconds']:.0f} s "
+        f"on {metrics['world_size']} process(es); classifier saved to {args.output}"
+    )
+    return 0
+
+
 def cmd_notebooks(args: argparse.Namespace) -> int:
     """Write the notebooks generated from the pages (or, with ``--check``, list stale ones)."""
     from llmnotes.notebooks import write_notebooks
@@ -281,6 +315,34 @@ def build_parser() -> argparse.ArgumentParser:
     neighbours.add_argument("-k", type=int, default=10, help="how many (default: 10)")
     add_vectors_options(neighbours)
     neighbours.set_defaults(func=cmd_neighbours)
+
+    tune = commands.add_parser("finetune", help="fine-tune a text classifier")
+    tune.add_argument(
+        "--model", default="minilm", help="asset, model folder or hub id (default: minilm)"
+    )
+    tune.add_argument("--train", nargs="+", required=True, metavar="DATA",
+                      help="sst2, a file, a folder, LABEL=FILE pairs, or hub/id:split")  # fmt: skip
+    tune.add_argument(
+        "--eval", nargs="+", metavar="DATA", help="validation data (default: 10%% of train)"
+    )
+    tune.add_argument(
+        "--test", nargs="+", metavar="DATA", help="test data, evaluated once at the end"
+    )
+    tune.add_argument("--text-column", help="text column of a table")
+    tune.add_argument("--label-column", help="label column of a table")
+    tune.add_argument("--epochs", type=float, default=3)
+    tune.add_argument("--lr", type=float, default=5e-5)
+    tune.add_argument("--batch-size", type=int, default=32)
+    tune.add_argument("--max-length", type=int, default=64)
+    tune.add_argument("--seed", type=int, default=0)
+    tune.add_argument(
+        "--early-stopping", type=int, metavar="EPOCHS", help="stop after N epochs without gain"
+    )
+    tune.add_argument("--resume", action="store_true", help="continue from the last checkpoint")
+    tune.add_argument("--output", required=True, help="folder for the classifier")
+    tune.add_argument("--offline", action="store_true", help="never touch the network")
+    tune.add_argument("--quiet", action="store_true", help="no progress bar")
+    tune.set_defaults(func=cmd_finetune)
 
     notebooks = commands.add_parser("notebooks", help="generate the notebooks from the pages")
     notebooks.add_argument("--check", action="store_true", help="only list notebooks out of step")

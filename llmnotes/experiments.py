@@ -37,6 +37,7 @@ TOPIC_MODULES: dict[str, str] = {
     "tokenization": "llmnotes.tokenization",
     "embeddings": "llmnotes.embeddings_experiments",
     "rnns": "llmnotes.rnn_experiments",
+    "finetuning": "llmnotes.finetune_experiments",
 }
 
 

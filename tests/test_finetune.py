@@ -1,0 +1,94 @@
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from llmnotes.assets import resolve
+from llmnotes.classification_data import LabelledData
+from llmnotes.corpora import pang_lee_sentences, read_text
+from llmnotes.finetune import (
+    FinetuneConfig,
+    ModelError,
+    classification_metrics,
+    epoch_history,
+    finetune,
+    load_model_and_tokenizer,
+)
+
+TINY = FinetuneConfig(epochs=1, batch_size=8, max_length=16, lr=1e-4, progress=False)
+
+
+def pang_lee(n=None):
+    folder = resolve("gensim-test-data", offline=True).path
+    labels = [
+        line.split(" ", 1)[0] for line in read_text(folder / "pang_lee_polarity.cor").splitlines()
+    ]
+    names = [label.removeprefix("__label__") for label in labels]
+    data = LabelledData.from_pairs(zip(pang_lee_sentences(folder), names, strict=True))
+    return data if n is None else data.subset(list(range(0, 200, 200 // n)))
+
+
+def test_metrics_against_sklearn_definitions():
+    logits = np.array([[2.0, 0.0], [0.0, 1.0], [3.0, 1.0], [0.0, 2.0]])
+    metrics = classification_metrics(logits, np.array([0, 1, 1, 1]))
+    assert metrics["accuracy"] == 0.75
+    assert metrics["f1"] == pytest.approx((2 / 3 + 0.8) / 2)
+
+
+def test_epoch_history_merges_train_and_eval_logs():
+    logs = [{"loss": 0.7, "epoch": 1.0}, {"eval_loss": 0.6, "eval_accuracy": 0.8, "epoch": 1.0}]
+    assert epoch_history(logs) == [
+        {"epoch": 1.0, "train_loss": 0.7, "validation_loss": 0.6, "validation_accuracy": 0.8}
+    ]
+
+
+def test_model_folder_without_tokenizer_is_one_clear_line(tmp_path):
+    (tmp_path / "config.json").write_text("{}")
+    with pytest.raises(ModelError, match="has no tokenizer"):
+        load_model_and_tokenizer(tmp_path, ["neg", "pos"])
+
+
+def test_finetune_saves_a_folder_the_pipeline_loads(tmp_path):
+    from transformers import pipeline
+
+    data = pang_lee(40)
+    metrics = finetune(resolve("minilm", offline=True).path, data, data, tmp_path, TINY, test=data)
+    assert metrics["world_size"] == 1
+    assert 0 <= metrics["test_accuracy"] <= 1 and metrics["train_samples_per_second"] > 0
+    assert [row["epoch"] for row in metrics["history"]] == [1.0]
+    assert (tmp_path / "model.safetensors").is_file()
+    assert json.loads((tmp_path / "run_config.json").read_text())["label_names"] == ["neg", "pos"]
+    classifier = pipeline("text-classification", model=str(tmp_path))
+    assert classifier("a wonderful film")[0]["label"] in {"neg", "pos"}
+
+
+def test_resume_continues_from_the_last_checkpoint(tmp_path):
+    data = pang_lee(40)
+    model = resolve("minilm", offline=True).path
+    finetune(model, data, data, tmp_path, TINY)
+    more = FinetuneConfig(**{**TINY.__dict__, "epochs": 2})
+    metrics = finetune(model, data, data, tmp_path, more, resume=True)
+    assert [row["epoch"] for row in metrics["history"]] == [1.0, 2.0]
+
+
+def test_the_same_entry_point_runs_on_two_processes(tmp_path):
+    """torchrun starts two ranks; Trainer (through Accelerate) trains over gloo on the CPU."""
+    neg, pos = tmp_path / "neg.txt", tmp_path / "pos.txt"
+    data = pang_lee(48)
+    for path, label in ((neg, 0), (pos, 1)):
+        path.write_text(
+            "\n".join(t for t, y in zip(data.texts, data.labels, strict=True) if y == label)
+        )
+    command = [
+        sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "-m", "llmnotes",
+        "finetune", "--train", f"neg={neg}", f"pos={pos}", "--output", str(tmp_path / "out"),
+        "--epochs", "1", "--batch-size", "4", "--max-length", "16", "--quiet", "--offline",
+    ]  # fmt: skip
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1"}
+    result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "on 2 process(es)" in result.stdout
+    assert json.loads((tmp_path / "out" / "metrics.json").read_text())["world_size"] == 2
