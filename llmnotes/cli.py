@@ -207,8 +207,10 @@ def cmd_finetune(args: argparse.Namespace) -> int:
                 (split, *(f"{metrics[f'{split}_{k}']:.4f}" for k in ("accuracy", "f1", "loss")))
             )
     print(format_table(rows))
+    labels = ", ".join(f"{i}={name}" for i, name in enumerate(splits["train"].label_names))
+    print(f"\nlabels: {labels}")
     print(
-        f"\n{metrics['train_samples_per_second']:.1f} samples/s, {metrics['train_seconds']:.0f} s "
+        f"{metrics['train_samples_per_second']:.1f} samples/s, {metrics['train_seconds']:.0f} s "
         f"on {metrics['world_size']} process(es); classifier saved to {args.output}"
     )
     return 0

@@ -158,6 +158,15 @@ class Experiment:
         blob = json.dumps(payload, sort_keys=True, default=str).encode()
         return hashlib.sha256(blob).hexdigest()[:16]
 
+    def with_settings(self, **overrides: Any) -> Experiment:
+        """The same experiment with some settings replaced, not registered.
+
+        Tests use it for smaller runs, benchmarks for larger ones.
+        """
+        return Experiment(
+            self.topic, self.func, self.assets, {**self.settings, **overrides}, self.seed
+        )
+
     def run(self, choice: Choice, progress: Callable[..., Iterable[Any]] | None = None) -> Result:
         """Seed the random generators and run the experiment on ``choice``."""
         seed_everything(self.seed)

@@ -316,3 +316,63 @@ def trainer_throughput(ctx: Context) -> Result:
             "dynamic_over_max_length": runs["trainer"] / runs["trainer_pad_to_max_length"],
         }
     )
+
+
+#: Largest accuracy gap between one and two processes that counts as "the same".
+DISTRIBUTED_TOLERANCE = 0.02
+
+
+@experiment(
+    "finetuning",
+    assets=SST2,
+    settings={"train_examples": 1000, "epochs": 1, "batch_size": 32, "max_length": 64},
+)
+def distributed_parity(ctx: Context) -> Result:
+    """The same fine-tuning on one process and on two (torchrun, gloo): dev accuracy of each.
+
+    Both runs see the same global batch size (two processes take half a batch each), so the
+    difference comes only from how the data is shuffled and sharded, and from float arithmetic.
+    """
+    import json
+    import os
+    import subprocess
+    import sys
+    import tempfile
+    from pathlib import Path
+
+    splits = sst2_splits(ctx.assets["data"].path)
+    fraction = ctx.settings["train_examples"] / len(splits["train"])
+    _, train = stratified_split(splits["train"], fraction, ctx.seed)
+    s, runs = ctx.settings, {}
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        for name, data in (("train", train), ("dev", splits["validation"])):
+            lines = [f"{label} {text}" for text, label in zip(data.texts, data.labels, strict=True)]
+            (folder / name).write_text("\n".join(lines) + "\n")
+        for processes in (1, 2):
+            launcher = [sys.executable, "-m", "llmnotes"]
+            if processes > 1:
+                launcher = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node",
+                            str(processes), "-m", "llmnotes"]  # fmt: skip
+            out = folder / f"out{processes}"
+            command = [*launcher, "finetune", "--model", str(ctx.assets["model"].path),
+                       "--train", str(folder / "train"), "--eval", str(folder / "dev"),
+                       "--epochs", str(s["epochs"]),
+                       "--batch-size", str(s["batch_size"] // processes),
+                       "--max-length", str(s["max_length"]), "--seed", str(ctx.seed),
+                       "--output", str(out), "--quiet", "--offline"]  # fmt: skip
+            env = {**os.environ, "OMP_NUM_THREADS": str(max(1, (os.cpu_count() or 2) // processes))}
+            subprocess.run(command, check=True, capture_output=True, env=env)
+            runs[processes] = json.loads((out / "metrics.json").read_text())
+    gap = abs(runs[1]["validation_accuracy"] - runs[2]["validation_accuracy"])
+    return Result(
+        {
+            "train_examples": len(train),
+            "accuracy": {str(p): m["validation_accuracy"] for p, m in runs.items()},
+            "world_size": {str(p): m["world_size"] for p, m in runs.items()},
+            "samples_per_second": {str(p): m["train_samples_per_second"] for p, m in runs.items()},
+            "gap": gap,
+            "tolerance": DISTRIBUTED_TOLERANCE,
+            "within_tolerance": gap <= DISTRIBUTED_TOLERANCE,
+        }
+    )

@@ -122,7 +122,10 @@ def test_build_without_mkdocs_yml_says_where(tmp_path, monkeypatch, capsys):
 def test_parser_knows_every_command():
     parser = build_parser()
     for command in COMMANDS:
-        positional = {"tokenize": ["some text"], "similarity": ["a", "b"], "neighbours": ["a"]}
+        positional = {
+            "tokenize": ["some text"], "similarity": ["a", "b"], "neighbours": ["a"],
+            "finetune": ["--train", "x.csv", "--output", "out"],
+        }  # fmt: skip
         args = [command, *positional.get(command, [])]
         assert parser.parse_args(args).command == command
 
@@ -192,3 +195,25 @@ def test_vector_commands_bad_input_is_one_clear_line(args, message):
     assert result.returncode == 2
     [line] = result.stderr.strip().splitlines()
     assert message in line
+
+
+@pytest.mark.parametrize(
+    "make, message",
+    [
+        (lambda d: ["--train", str(d / "missing.csv")], "no such file or folder"),
+        (lambda d: ["--train", str(d / "one.csv")], "single class"),
+        (
+            lambda d: ["--train", str(d / "one.csv"), "--text-column", "body"],
+            "its columns are: text, label",
+        ),
+        (lambda d: ["--train", str(d / "two.csv"), "--model", str(d)], "has no tokenizer"),
+    ],
+)
+def test_finetune_bad_input_is_one_clear_line(tmp_path, make, message):
+    (tmp_path / "one.csv").write_text("text,label\ngood,pos\nfine,pos\n")
+    (tmp_path / "two.csv").write_text("text,label\ngood,pos\nbad,neg\n")
+    (tmp_path / "config.json").write_text("{}")
+    result = llmnotes("finetune", *make(tmp_path), "--output", str(tmp_path / "out"), "--offline")
+    assert result.returncode == 2, result.stderr
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith("llmnotes: error: ") and message in line

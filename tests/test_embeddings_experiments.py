@@ -9,7 +9,7 @@ from llmnotes.embeddings_experiments import (
     trained_embeddings,
     word_sentences,
 )
-from llmnotes.experiments import Choice, experiment
+from llmnotes.experiments import Choice
 
 from conftest import needs_shared_data
 
@@ -23,11 +23,8 @@ def test_stable_hash_is_stable():
 
 
 def test_trained_embeddings_on_the_gensim_corpus_with_a_tiny_config():
-    tiny = {**trained_embeddings.settings, "epochs": 1}
-    tiny["glove"] = {**tiny["glove"], "epochs": 2}
-    exp = experiment("embeddings", assets=trained_embeddings.assets, settings=tiny, register=False)(
-        trained_embeddings.func
-    )
+    glove = {**trained_embeddings.settings["glove"], "epochs": 2}
+    exp = trained_embeddings.with_settings(epochs=1, glove=glove)
     data = resolve("gensim-test-data", offline=True)
     result = exp.run(Choice({"corpus": data, "benchmarks": data}, 1))
     values = result.values

@@ -1,7 +1,7 @@
-
 from llmnotes.assets import resolve
-from llmnotes.experiments import Choice, experiment
+from llmnotes.experiments import Choice
 from llmnotes.finetune_experiments import (
+    distributed_parity,
     lr_epochs_grid,
     pang_lee_cv,
     pang_lee_data,
@@ -10,12 +10,6 @@ from llmnotes.finetune_experiments import (
 )
 
 from conftest import needs_shared_data
-
-
-def tiny(exp, **settings):
-    """The same experiment with smaller settings, for testing efficiency."""
-    merged = {**exp.settings, **settings}
-    return experiment(exp.topic, assets=exp.assets, settings=merged, register=False)(exp.func)
 
 
 def test_pang_lee_data_has_two_balanced_labels():
@@ -27,7 +21,7 @@ def test_pang_lee_data_has_two_balanced_labels():
 def test_cross_validation_tiny():
     data = resolve("gensim-test-data", offline=True)
     model = resolve("minilm", offline=True)
-    exp = tiny(pang_lee_cv, folds=2, epochs=1, max_length=16)
+    exp = pang_lee_cv.with_settings(folds=2, epochs=1, max_length=16)
     values = exp.run(Choice({"data": data, "model": model}, 0)).values
     assert len(values["fold_accuracies"]) == 2
     assert 0 <= values["mean_accuracy"] <= 1 and values["std_accuracy"] >= 0
@@ -36,10 +30,14 @@ def test_cross_validation_tiny():
 @needs_shared_data
 def test_sst2_experiments_tiny():
     choice = sst2_baselines.choose(offline=True)
-    exp = tiny(lr_epochs_grid, train_examples=40, lrs=[1e-4], epochs=1, max_length=16)
+    exp = lr_epochs_grid.with_settings(train_examples=40, lrs=[1e-4], epochs=1, max_length=16)
     grid = exp.run(choice).values
     assert list(grid["histories"]) == ["lr 0.0001"]
-    speed = tiny(trainer_throughput, examples=32, batch_size=8, max_length=16).run(choice).values
+    speed = (
+        trainer_throughput.with_settings(examples=32, batch_size=8, max_length=16)
+        .run(choice)
+        .values
+    )
     assert set(speed["samples_per_second"]) == {
         "plain_loop", "trainer", "trainer_pad_to_max_length", "trainer_group_by_length",
     }  # fmt: skip
@@ -51,3 +49,11 @@ def test_sst2_baselines_beat_the_majority_class():
     values = sst2_baselines.run(sst2_baselines.choose(offline=True)).values["test_accuracy"]
     assert values["tfidf_logreg"] > values["majority"] + 0.2
     assert values["frozen_minilm_logreg"] > values["majority"] + 0.2
+
+
+@needs_shared_data
+def test_distributed_parity_tiny():
+    exp = distributed_parity.with_settings(train_examples=24, batch_size=8, max_length=16)
+    values = exp.run(distributed_parity.choose(offline=True)).values
+    assert values["world_size"] == {"1": 1, "2": 2}
+    assert 0 <= values["gap"] <= 1 and values["tolerance"] == 0.02

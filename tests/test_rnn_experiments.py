@@ -2,7 +2,7 @@ import pytest
 import torch
 
 from llmnotes.assets import resolve
-from llmnotes.experiments import Choice, experiment
+from llmnotes.experiments import Choice
 from llmnotes.rnn_experiments import (
     BASELINE_MSE,
     MODEL_SIZES,
@@ -15,13 +15,6 @@ from llmnotes.rnn_experiments import (
     train_adding,
     vanishing_gradients,
 )
-
-
-def tiny(exp, **settings):
-    """The same experiment with smaller settings, for testing efficiency."""
-    return experiment(
-        exp.topic, assets=exp.assets, settings={**exp.settings, **settings}, register=False
-    )(exp.func)
 
 
 def test_adding_batch_marks_one_number_in_each_half():
@@ -45,13 +38,13 @@ def test_training_beats_the_baseline_on_short_sequences():
 
 
 def test_adding_problem_experiment_tiny():
-    values = tiny(adding_problem, lengths=[5], steps=20).run(Choice({}, 0)).values
+    values = adding_problem.with_settings(lengths=[5], steps=20).run(Choice({}, 0)).values
     assert set(values["mse"]) == {"rnn", "lstm", "transformer"}
     assert all(len(v) == 1 for v in values["mse"].values())
 
 
 def test_vanishing_gradients_tiny():
-    result = tiny(vanishing_gradients, length=30, steps=10).run(Choice({}, 0))
+    result = vanishing_gradients.with_settings(length=30, steps=10).run(Choice({}, 0))
     ratios = result.values["first_over_last"]
     assert {"rnn_initialised", "rnn_trained", "lstm_initialised", "lstm_trained"} <= set(ratios)
     assert all(r > 0 for r in ratios.values())  # float64: nothing underflows to zero
@@ -60,14 +53,14 @@ def test_vanishing_gradients_tiny():
 
 
 def test_sequential_vs_parallel_tiny():
-    values = tiny(sequential_vs_parallel, lengths=[4, 8], batch=2).run(Choice({}, 0)).values
+    values = sequential_vs_parallel.with_settings(lengths=[4, 8], batch=2).run(Choice({}, 0)).values
     assert len(values["lstm_over_attention"]) == 2
     assert all(t > 0 for t in values["seconds"]["lstm"])
 
 
 def test_char_language_model_on_the_gensim_corpus_tiny():
     data = resolve("gensim-test-data", offline=True)
-    exp = tiny(char_language_model, steps=100, held_out_chars=2000, sample_chars=20)
+    exp = char_language_model.with_settings(steps=100, held_out_chars=2000, sample_chars=20)
     values = exp.run(Choice({"corpus": data}, 1)).values
     assert values["corpus"].startswith("gensim")
     assert set(values["bits_per_char"]) == {"rnn", "lstm"}

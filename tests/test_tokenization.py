@@ -4,7 +4,7 @@ import pytest
 
 from llmnotes import week1
 from llmnotes.assets import resolve
-from llmnotes.experiments import Choice, experiment
+from llmnotes.experiments import Choice
 from llmnotes.tokenization import (
     CLI_BPE_VOCAB_SIZE,
     bpe_vocab_sweep,
@@ -94,12 +94,7 @@ def test_wordpiece_splits_on_the_gensim_corpus():
 
 
 def test_throughput_is_measured_on_identical_output():
-    exp = experiment(
-        "tokenization",
-        assets=wordpiece_throughput.assets,
-        settings={"lines": 50, "repeats": 1},
-        register=False,
-    )(wordpiece_throughput.func)
+    exp = wordpiece_throughput.with_settings(lines=50, repeats=1)
     values = exp.run(stand_in_choice(exp)).values
     assert values["lines"] == values["identical_lines"] == 50
     assert values["ours_tokens_per_s"] > 0 and values["batch_speedup"] > 0
