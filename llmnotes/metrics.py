@@ -159,14 +159,22 @@ class MetricsStore:
         """
         key, entry = self.best(experiment, asset_key)
         value: Any = entry.values
-        for part in name.split("."):
-            if not isinstance(value, dict) or part not in value:
+        rest = name
+        while rest:
+            # Keys may contain dots themselves ("lr 0.0003"): take the longest key that fits.
+            fits = (
+                [k for k in value if rest == k or rest.startswith(f"{k}.")]
+                if isinstance(value, dict)
+                else []
+            )
+            if not fits:
                 available = ", ".join(sorted(value)) if isinstance(value, dict) else "no keys"
                 raise MissingMetric(
                     f"experiment {experiment!r} on {key!r} has no value {name!r} "
-                    f"(at {part!r} it has: {available})"
+                    f"(at {rest!r} it has: {available})"
                 )
-            value = value[part]
+            part = max(fits, key=len)
+            value, rest = value[part], rest[len(part) + 1 :]
         return value
 
     def put(self, experiment: str, asset_key: str, entry: Entry) -> None:

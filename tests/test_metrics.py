@@ -95,3 +95,12 @@ def test_unwritable_folder_gets_a_clear_error(tmp_path):
     blocker.write_text("a file where the folder should be")
     with pytest.raises(MetricsStoreError, match=r"cannot write .*make the folder writable"):
         write_atomic(blocker / "metrics.json", b"x")
+
+
+def test_dotted_paths_reach_nested_values_even_with_dots_in_keys(tmp_path):
+    store = MetricsStore(tmp_path / "m.json")
+    store.put("t.e", "a", Entry({"grid": {"lr 0.0003": 0.8, "lr 1e-05": 0.6}, "n": {"x": 1}}, {}))
+    assert store.value("t.e", "grid.lr 0.0003") == 0.8
+    assert store.value("t.e", "n.x") == 1
+    with pytest.raises(MissingMetric, match=r"at 'lr 0\.0005' it has: lr 0\.0003, lr 1e-05"):
+        store.value("t.e", "grid.lr 0.0005")
