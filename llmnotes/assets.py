@@ -162,6 +162,26 @@ class SharedData:
 
 
 @dataclass(frozen=True)
+class CachedModel:
+    """A model this project trains, kept in the per-user cache (``LLMNOTES_CACHE_DIR``)."""
+
+    relative: str
+    command: str
+    kind: str = "cache"
+
+    def how_to_provide(self) -> str:  # noqa: D102
+        return f"train it with `{self.command}`"
+
+    def locate(self, asset: str, offline: bool) -> Resolved | str:  # noqa: D102
+        from llmnotes.paths import cache_dir
+
+        path = cache_dir() / self.relative
+        if not (path / "config.json").is_file():
+            return f"{path} does not hold a trained model yet"
+        return Resolved(asset, self.kind, f"cache {self.relative}", path, fingerprint_path(path))
+
+
+@dataclass(frozen=True)
 class HubRepo:
     """A repository on the Hugging Face hub (a model or a data set), downloaded on first use."""
 
@@ -346,6 +366,17 @@ REGISTRY: dict[str, Asset] = {
             "gensim-test-data",
             "gensim's shipped evaluation data: WordSim-353, SimLex-999, Google analogies, corpora",
             (GENSIM_TEST_DATA,),
+        ),
+        Asset(
+            "distilbert-sst2",
+            "distilbert-base-uncased-finetuned-sst-2-english: the default sentiment pipeline",
+            (HubRepo("distilbert/distilbert-base-uncased-finetuned-sst-2-english"),),
+        ),
+        Asset(
+            "minilm-sst2",
+            "MiniLM fine-tuned on SST-2 by this project (the fine-tuning page)",
+            (CachedModel("classifiers/minilm-sst2", "llmnotes regenerate finetuning"),),
+            stand_in_for="distilbert-sst2",
         ),
         Asset(
             "sst2",

@@ -216,6 +216,56 @@ def cmd_finetune(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_sentiment(args: argparse.Namespace) -> int:
+    """Print the label and score of each text."""
+    offline = _decide_offline(args.offline)
+    from llmnotes.assets import resolve_first
+    from llmnotes.finetune_data import resolve_model
+    from llmnotes.transformers_experiments import classify
+
+    if args.model:
+        folder, source = resolve_model(args.model, offline), args.model
+    else:
+        found, _ = resolve_first(("distilbert-sst2", "minilm-sst2"), offline=offline)
+        folder, source = found.path, f"{found.asset} ({found.location})"
+    texts = [text for text in args.text if text.strip()]
+    if not texts:
+        raise UsageError("nothing to classify: the text is empty")
+    results = classify(folder, texts)
+    rows = [("label", "score", "text")]
+    rows += [(r["label"], f"{r['score']:.5f}", t) for r, t in zip(results, texts, strict=True)]
+    print(format_table(rows))
+    print(f"({source})", file=sys.stderr)
+    return 0
+
+
+def cmd_attention(args: argparse.Namespace) -> int:
+    """Write a heat map of one attention head (or all heads of a layer) for a text."""
+    _decide_offline(args.offline)
+    from llmnotes.assets import resolve
+    from llmnotes.figures import new_figure, save_svg
+    from llmnotes.transformers_experiments import attention_heatmap, attention_weights
+
+    if not args.text.strip():
+        raise UsageError("nothing to show: the text is empty")
+    tokens, attentions = attention_weights(resolve("minilm", offline=True).path, args.text)
+    if not 0 <= args.layer < len(attentions):
+        raise UsageError(f"--layer must be between 0 and {len(attentions) - 1}")
+    heads = attentions[args.layer].shape[0]
+    if args.head is not None and not 0 <= args.head < heads:
+        raise UsageError(f"--head must be between 0 and {heads - 1}")
+    if args.head is None:
+        fig, axes = new_figure(3, heads // 3, figsize=(11.0, 8.6))
+        for head, ax in enumerate(axes.flat):
+            attention_heatmap(attentions[args.layer][head], tokens, f"head {head}", ax=ax)
+    else:
+        title = f"Layer {args.layer}, head {args.head}"
+        fig = attention_heatmap(attentions[args.layer][args.head], tokens, title)
+    save_svg(fig, Path(args.out))
+    print(f"wrote {args.out} ({len(tokens)} tokens, layer {args.layer})")
+    return 0
+
+
 def cmd_notebooks(args: argparse.Namespace) -> int:
     """Write the notebooks generated from the pages (or, with ``--check``, list stale ones)."""
     from llmnotes.notebooks import write_notebooks
@@ -345,6 +395,24 @@ def build_parser() -> argparse.ArgumentParser:
     tune.add_argument("--offline", action="store_true", help="never touch the network")
     tune.add_argument("--quiet", action="store_true", help="no progress bar")
     tune.set_defaults(func=cmd_finetune)
+
+    sentiment = commands.add_parser("sentiment", help="label and score of each text")
+    sentiment.add_argument("text", nargs="+", metavar="TEXT")
+    sentiment.add_argument(
+        "--model",
+        metavar="NAME|PATH",
+        help="default: distilbert-sst2 online, the project's MiniLM SST-2 classifier offline",
+    )
+    sentiment.add_argument("--offline", action="store_true", help="never touch the network")
+    sentiment.set_defaults(func=cmd_sentiment)
+
+    attention = commands.add_parser("attention", help="heat map of MiniLM's attention for a text")
+    attention.add_argument("text", metavar="TEXT")
+    attention.add_argument("--layer", type=int, required=True, help="layer, from 0")
+    attention.add_argument("--head", type=int, help="head, from 0 (default: all heads)")
+    attention.add_argument("--out", required=True, metavar="FILE.svg", help="where to write")
+    attention.add_argument("--offline", action="store_true", help="never touch the network")
+    attention.set_defaults(func=cmd_attention)
 
     notebooks = commands.add_parser("notebooks", help="generate the notebooks from the pages")
     notebooks.add_argument("--check", action="store_true", help="only list notebooks out of step")

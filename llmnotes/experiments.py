@@ -38,6 +38,7 @@ TOPIC_MODULES: dict[str, str] = {
     "embeddings": "llmnotes.embeddings_experiments",
     "rnns": "llmnotes.rnn_experiments",
     "finetuning": "llmnotes.finetune_experiments",
+    "transformers": "llmnotes.transformers_experiments",
 }
 
 

@@ -18,6 +18,7 @@ NOTEBOOKS = {
     "tokenization.md": "tokenization.ipynb",
     "embeddings.md": "embeddings.ipynb",
     "rnns.md": "rnns.ipynb",
+    "transformers.md": "transformers.ipynb",
     "finetuning.md": "finetuning.ipynb",
 }
 HEADING = re.compile(r"^(#{1,2}) (.+)$")

@@ -124,7 +124,8 @@ def test_parser_knows_every_command():
     for command in COMMANDS:
         positional = {
             "tokenize": ["some text"], "similarity": ["a", "b"], "neighbours": ["a"],
-            "finetune": ["--train", "x.csv", "--output", "out"],
+            "finetune": ["--train", "x.csv", "--output", "out"], "sentiment": ["x"],
+            "attention": ["x", "--layer", "0", "--out", "a.svg"],
         }  # fmt: skip
         args = [command, *positional.get(command, [])]
         assert parser.parse_args(args).command == command
@@ -217,3 +218,22 @@ def test_finetune_bad_input_is_one_clear_line(tmp_path, make, message):
     assert result.returncode == 2, result.stderr
     [line] = result.stderr.strip().splitlines()
     assert line.startswith("llmnotes: error: ") and message in line
+
+
+def test_attention_writes_a_heatmap(tmp_path):
+    out = tmp_path / "a.svg"
+    result = llmnotes(
+        "attention", "The cat sat.", "--layer", "3", "--head", "1", "--out", str(out), "--offline"
+    )
+    assert result.returncode == 0, result.stderr
+    assert out.read_bytes().startswith(b"<?xml")
+    bad = llmnotes("attention", "x", "--layer", "9", "--out", str(out), "--offline")
+    assert bad.returncode == 2 and "--layer must be between 0 and 5" in bad.stderr
+
+
+def test_sentiment_without_a_classifier_names_the_command(tmp_path):
+    env = {**os.environ, "LLMNOTES_CACHE_DIR": str(tmp_path), "HF_HUB_CACHE": str(tmp_path)}
+    result = llmnotes("sentiment", "I love learning about LLMs", "--offline", env=env)
+    assert result.returncode == 2
+    [line] = result.stderr.strip().splitlines()
+    assert "llmnotes regenerate finetuning" in line
