@@ -9,7 +9,6 @@ re-implements them and the tests prove the two agree.
 from __future__ import annotations
 
 import math
-import time
 from typing import Any
 
 import numpy as np
@@ -20,6 +19,7 @@ from llmnotes.corpora import lee_background, pang_lee_sentences, wikitext2
 from llmnotes.experiments import Context, FigureOutput, Result, experiment
 from llmnotes.figures import PALETTE, new_figure
 from llmnotes.recurrent import set_forget_bias
+from llmnotes.timing import fastest
 
 #: The adding problem's trivial baseline: always answer 1, the mean of the sum of two U(0, 1).
 BASELINE_MSE = 1 / 6
@@ -212,8 +212,10 @@ def sequential_vs_parallel(ctx: Context) -> Result:
     with torch.no_grad():
         for length in ctx.settings["lengths"]:
             x = torch.randn(batch, length, width)
-            times["lstm"].append(best_time(lambda x=x: lstm(x)))
-            times["attention"].append(best_time(lambda x=x: attention(x, x, x, need_weights=False)))
+            times["lstm"].append(fastest(lambda x=x: lstm(x), repeats=5)[0])
+            times["attention"].append(
+                fastest(lambda x=x: attention(x, x, x, need_weights=False), repeats=5)[0]
+            )
     ratios = [a / b for a, b in zip(times["lstm"], times["attention"], strict=True)]
     fig, ax = new_figure(figsize=(6.4, 3.6))
     for colour, (name, ys) in zip(PALETTE, times.items(), strict=False):
@@ -229,17 +231,6 @@ def sequential_vs_parallel(ctx: Context) -> Result:
     alt = "Log-log chart of forward time against sequence length for an LSTM and self-attention"
     values = {"lengths": ctx.settings["lengths"], "seconds": times, "lstm_over_attention": ratios}
     return Result(values, {"timing": FigureOutput(fig, alt)})
-
-
-def best_time(run: Any, repeats: int = 5) -> float:
-    """The fastest of ``repeats`` runs, in seconds (after one warm-up run)."""
-    run()
-    timings = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        run()
-        timings.append(time.perf_counter() - start)
-    return min(timings)
 
 
 #: Hidden sizes giving the two character models about the same number of parameters.

@@ -11,7 +11,6 @@ Examples:
 
 from __future__ import annotations
 
-import time
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +22,7 @@ from llmnotes.bpe import BPETokenizer
 from llmnotes.corpora import lee_background, pang_lee_sentences, wikitext2
 from llmnotes.experiments import Context, FigureOutput, Result, experiment
 from llmnotes.figures import new_figure
+from llmnotes.timing import fastest
 from llmnotes.wordpiece import WordPiece, normalize
 
 #: The BERT tokenizer and its offline stand-in, most preferred first.
@@ -304,17 +304,12 @@ def wordpiece_throughput(ctx: Context) -> Result:
     fast = load_tokenizer(ctx.assets["tokenizer"].path)
     fast.model_max_length = 10**9  # long paragraphs: we count tokens, we do not run a model
 
-    def best_seconds(encode: Any) -> tuple[float, list[list[int]]]:
-        timings, ids = [], []
-        for _ in range(ctx.settings["repeats"]):
-            start = time.perf_counter()
-            ids = encode()
-            timings.append(time.perf_counter() - start)
-        return min(timings), ids
-
-    ours_s, ours_ids = best_seconds(lambda: [ours.encode(line) for line in lines])
-    batch_s, fast_ids = best_seconds(lambda: fast(lines)["input_ids"])
-    single_s, _ = best_seconds(lambda: [fast(line)["input_ids"] for line in lines])
+    repeats = ctx.settings["repeats"]
+    ours_s, ours_ids = fastest(lambda: [ours.encode(line) for line in lines], repeats, warmup=False)
+    batch_s, fast_ids = fastest(lambda: fast(lines)["input_ids"], repeats, warmup=False)
+    single_s, _ = fastest(
+        lambda: [fast(line)["input_ids"] for line in lines], repeats, warmup=False
+    )
     n_tokens = sum(len(ids) for ids in fast_ids)
     return Result(
         {

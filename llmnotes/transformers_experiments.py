@@ -6,7 +6,6 @@ against sequence length, and sentiment analysis with the week-1 pipeline or our 
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +16,7 @@ from llmnotes.attention import BertEncoder, scaled_dot_product_attention
 from llmnotes.corpora import pang_lee_sentences
 from llmnotes.experiments import Context, FigureOutput, Result, experiment
 from llmnotes.figures import PALETTE, new_figure
+from llmnotes.timing import fastest
 
 #: A sentence whose pronoun has to be resolved ("it" is the animal).
 PRONOUN_SENTENCE = "The animal didn't cross the street because it was too tired."
@@ -142,17 +142,6 @@ def attention_maps(ctx: Context) -> Result:
     return Result(values, figures)
 
 
-def best_seconds(run: Any, repeats: int = 3) -> float:
-    """Fastest of ``repeats`` runs after a warm-up."""
-    run()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - start)
-    return min(times)
-
-
 @experiment(
     "transformers",
     settings={"lengths": [64, 128, 256, 512, 1024, 2048], "heads": 12, "head_dim": 32, "batch": 1},
@@ -164,11 +153,11 @@ def attention_cost(ctx: Context) -> Result:
     with torch.no_grad():
         for length in s["lengths"]:
             q, k, v = (torch.randn(s["batch"], s["heads"], length, s["head_dim"]) for _ in range(3))
-            ours.append(best_seconds(lambda q=q, k=k, v=v: scaled_dot_product_attention(q, k, v)))
+            ours.append(fastest(lambda q=q, k=k, v=v: scaled_dot_product_attention(q, k, v))[0])
             fused.append(
-                best_seconds(
+                fastest(
                     lambda q=q, k=k, v=v: torch.nn.functional.scaled_dot_product_attention(q, k, v)
-                )
+                )[0]
             )
             weight_bytes.append(s["batch"] * s["heads"] * length * length * 4)
     fig, ax = new_figure(figsize=(6.4, 3.6))
