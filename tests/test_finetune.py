@@ -7,8 +7,6 @@ import numpy as np
 import pytest
 
 from llmnotes.assets import resolve
-from llmnotes.classification_data import LabelledData
-from llmnotes.corpora import pang_lee_sentences, read_text
 from llmnotes.finetune import (
     FinetuneConfig,
     ModelError,
@@ -17,18 +15,15 @@ from llmnotes.finetune import (
     finetune,
     load_model_and_tokenizer,
 )
+from llmnotes.finetune_experiments import pang_lee_data
 
 TINY = FinetuneConfig(epochs=1, batch_size=8, max_length=16, lr=1e-4, progress=False)
 
 
-def pang_lee(n=None):
-    folder = resolve("gensim-test-data", offline=True).path
-    labels = [
-        line.split(" ", 1)[0] for line in read_text(folder / "pang_lee_polarity.cor").splitlines()
-    ]
-    names = [label.removeprefix("__label__") for label in labels]
-    data = LabelledData.from_pairs(zip(pang_lee_sentences(folder), names, strict=True))
-    return data if n is None else data.subset(list(range(0, 200, 200 // n)))
+def pang_lee(n):
+    """Every (200 / n)-th of gensim's 200 labelled sentences, loaded by the package's own loader."""
+    data = pang_lee_data(resolve("gensim-test-data", offline=True).path)
+    return data.subset(list(range(0, 200, 200 // n)))
 
 
 def test_metrics_against_sklearn_definitions():
