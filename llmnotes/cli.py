@@ -325,7 +325,12 @@ def build_parser() -> argparse.ArgumentParser:
     assets.set_defaults(func=cmd_assets)
 
     regen = commands.add_parser("regenerate", help="run stale experiments, update metrics/figures")
-    regen.add_argument("topics", nargs="*", metavar="TOPIC", help="topics to run (default: all)")
+    regen.add_argument(
+        "topics",
+        nargs="*",
+        metavar="TOPIC",
+        help="topics (embeddings) or experiments (embeddings.week1_similarity); default: all",
+    )
     add_asset_options(regen)
     regen.add_argument("--force", action="store_true", help="run even when inputs are unchanged")
     regen.add_argument(

@@ -92,8 +92,12 @@ def training_corpus(ctx: Context) -> tuple[str, list[list[str]]]:
     return "gensim Lee news corpus", word_sentences(lee_background(resolved.path))
 
 
-def projection_figure(vectors: Any, title: str) -> Any:
-    """The word groups of :data:`GROUPS`, projected to 2-D by PCA, one colour per group."""
+def projection_output(vectors: Any, title: str, alt: str) -> FigureOutput:
+    """The word groups of :data:`GROUPS`, projected to 2-D by PCA, one colour per group.
+
+    The SVG labels every word; the interactive version (the figure's ``data``) shows each word's
+    nearest neighbours in the full vector space on hover.
+    """
     words = [w for group in GROUPS.values() for w in group if w in vectors.key_to_index]
     points = pca_2d(np.stack([vectors[w] for w in words]))
     fig, ax = new_figure(figsize=(6.4, 4.4))
@@ -106,7 +110,27 @@ def projection_figure(vectors: Any, title: str) -> Any:
     ax.set_ylabel("second principal component")
     ax.set_title(title)
     ax.legend(loc="best", fontsize=9)
-    return fig
+    group_of = {w: group for group, members in GROUPS.items() for w in members}
+    data = {
+        "kind": "scatter",
+        "title": title,
+        "xlabel": "first principal component",
+        "ylabel": "second principal component",
+        "groups": list(GROUPS),
+        "colours": PALETTE[: len(GROUPS)],
+        "points": [
+            {
+                "label": word,
+                "group": group_of[word],
+                "x": round(float(x), 4),
+                "y": round(float(y), 4),
+                "detail": "nearest: "
+                + ", ".join(f"{n} ({c:.2f})" for n, c in neighbours(vectors, word, 5)),
+            }
+            for word, (x, y) in zip(words, points, strict=True)
+        ],
+    }
+    return FigureOutput(fig, alt, data)
 
 
 def heatmap_figure(vectors: Any, words: list[str]) -> Any:
@@ -145,8 +169,9 @@ def glove_exploration(ctx: Context) -> Result:
         "evaluation": evaluate(vectors, ctx.assets["benchmarks"].path),
     }
     figures = {
-        "projection": FigureOutput(
-            projection_figure(vectors, "GloVe 50d, projected to 2-D"),
+        "projection": projection_output(
+            vectors,
+            "GloVe 50d, projected to 2-D",
             "Scatter plot of royalty, country and capital, and number words after PCA of GloVe",
         ),
         "heatmap": FigureOutput(
@@ -241,9 +266,12 @@ def trained_embeddings(ctx: Context) -> Result:
         "glove_nonzeros": glove.nonzeros,
         "glove_seconds": glove.seconds,
     }
-    figure = projection_figure(models["ours_skipgram"], "Our skip-gram, projected to 2-D")
-    alt = "Scatter plot of word groups after PCA of the skip-gram vectors trained from scratch"
-    return Result(values, {"projection": FigureOutput(figure, alt)})
+    projection = projection_output(
+        models["ours_skipgram"],
+        "Our skip-gram, projected to 2-D",
+        "Scatter plot of word groups after PCA of the skip-gram vectors trained from scratch",
+    )
+    return Result(values, {"projection": projection})
 
 
 #: Two senses of "bank": a river's and a money one (twice).

@@ -44,10 +44,20 @@ TOPIC_MODULES: dict[str, str] = {
 
 @dataclass
 class FigureOutput:
-    """A figure an experiment made, with the alt text the page shows for it."""
+    """A figure an experiment made, with the alt text the page shows for it.
+
+    Attributes:
+        figure: The Matplotlib figure, saved as SVG.
+        alt: The alt text.
+        data: JSON-ready data for an interactive version, drawn in the browser by
+            ``docs/assets/interactive.js`` with the SVG as the fallback. Its ``kind`` says how:
+            ``"scatter"`` (labelled points, hover for details) or ``"heatmaps"`` (a stack of
+            matrices, pick one with the controls).
+    """
 
     figure: Any
     alt: str
+    data: dict[str, Any] | None = None
 
 
 @dataclass
@@ -210,16 +220,24 @@ def experiment(
 def load_topics(topics: Iterable[str] | None = None) -> list[Experiment]:
     """Import the topic modules and return their experiments, in registration order.
 
+    Args:
+        topics: Topic names (``embeddings``) or single experiments
+            (``embeddings.week1_similarity``); all topics when empty.
+
     Raises:
-        KeyError: A topic is unknown; the message lists the known ones.
+        KeyError: A topic or experiment is unknown; the message lists the known ones.
     """
     wanted = list(topics) if topics else list(TOPIC_MODULES)
-    for topic in wanted:
+    for name in wanted:
+        topic = name.split(".", 1)[0]
         if topic not in TOPIC_MODULES:
             known = ", ".join(TOPIC_MODULES)
             raise KeyError(f"unknown topic {topic!r}; known topics: {known}")
         importlib.import_module(TOPIC_MODULES[topic])
-    return [exp for exp in _REGISTRY.values() if exp.topic in wanted]
+        if "." in name and name not in _REGISTRY:
+            known = ", ".join(e for e in _REGISTRY if e.startswith(f"{topic}."))
+            raise KeyError(f"unknown experiment {name!r}; {topic} has: {known}")
+    return [exp for exp in _REGISTRY.values() if exp.topic in wanted or exp.name in wanted]
 
 
 def code_fingerprint(func: Callable[..., Any]) -> str:

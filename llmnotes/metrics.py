@@ -42,7 +42,8 @@ class Entry:
     Attributes:
         values: The numbers (and small lists or strings) the experiment returned.
         provenance: Assets and their sources, settings, versions, seed, duration, date, input hash.
-        figures: Figure name to ``{"path": ..., "alt": ...}``, paths relative to ``docs/``.
+        figures: Figure name to ``{"path": ..., "alt": ...}`` (and ``"data"`` for an interactive
+            figure's JSON), paths relative to ``docs/``.
         preference: 0 when the experiment ran on its preferred assets, higher for stand-ins.
     """
 
@@ -152,7 +153,8 @@ class MetricsStore:
     def value(self, experiment: str, name: str, asset_key: str | None = None) -> Any:
         """Return one stored value (see :meth:`best` for which entry).
 
-        ``name`` may be a dotted path into nested values: ``evaluation.ws353_spearman``.
+        ``name`` may be a dotted path into nested values: ``evaluation.ws353_spearman``; a
+        segment that is an integer indexes a list (``lengths.0``, ``lengths.-1`` for the last).
 
         Raises:
             MissingMetric: The experiment, asset or value is not stored.
@@ -161,6 +163,16 @@ class MetricsStore:
         value: Any = entry.values
         rest = name
         while rest:
+            if isinstance(value, list):
+                index, _, after = rest.partition(".")
+                try:
+                    value, rest = value[int(index)], after
+                    continue
+                except (ValueError, IndexError):
+                    raise MissingMetric(
+                        f"experiment {experiment!r} on {key!r}: {name!r} indexes a list of "
+                        f"{len(value)} with {index!r}"
+                    ) from None
             # Keys may contain dots themselves ("lr 0.0003"): take the longest key that fits.
             fits = (
                 [k for k in value if rest == k or rest.startswith(f"{k}.")]

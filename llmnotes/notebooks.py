@@ -8,6 +8,7 @@ notebook differs from what its page generates.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,19 @@ NOTEBOOKS = {
     "transformers.md": "transformers.ipynb",
     "finetuning.md": "finetuning.ipynb",
 }
+#: The GitHub repository (owner/name) the site is published from: Colab opens notebooks from it.
+REPOSITORY = "llmnotes/llmnotes"
+#: What a notebook installs where llmnotes is missing (Colab): the package, from the repository.
+INSTALL_REQUIREMENT = f"llmnotes @ git+https://github.com/{REPOSITORY}"
+SETUP_CELL = f"""\
+# Where llmnotes is not installed yet (Colab, a fresh kernel), install it; elsewhere a no-op.
+import importlib.util
+import subprocess
+import sys
+
+if importlib.util.find_spec("llmnotes") is None:
+    pip = [sys.executable, "-m", "pip", "install", "-q"]
+    subprocess.run([*pip, "{INSTALL_REQUIREMENT}"], check=True)"""
 HEADING = re.compile(r"^(#{1,2}) (.+)$")
 FENCE = re.compile(r"^\s*(```|~~~)")
 
@@ -72,7 +86,8 @@ def page_notebook(page: Path, site_path: str) -> Any:
             "The page has the explanations; this notebook is generated from it "
             "(`llmnotes notebooks`), so the two stay in step. It needs the llmnotes package "
             "and no network."
-        )
+        ),
+        nbformat.v4.new_code_cell(SETUP_CELL),
     ]
     current = None
     for example in examples:
@@ -115,3 +130,55 @@ def write_notebooks(docs: Path, check: bool = False) -> list[str]:
                 target.parent.mkdir(parents=True, exist_ok=True)
                 target.write_text(text, encoding="utf-8")
     return changed
+
+
+def colab_url(name: str) -> str:
+    """The "Open in Colab" address of the notebook ``name`` (``tokenization.ipynb``)."""
+    return f"https://colab.research.google.com/github/{REPOSITORY}/blob/main/docs/notebooks/{name}"
+
+
+def notebook_links(page: str, docs_prefix: str = "") -> str | None:
+    """The links a page shows under its title: run its notebook in Colab, download it, read it.
+
+    Args:
+        page: The page, relative to ``docs/`` (``tokenization.md``), or a notebook
+            (``notebooks/tokenization.ipynb``).
+        docs_prefix: The way from the page's address up to the site's root (``"../"`` for
+            ``tokenization/``).
+
+    Returns:
+        An HTML block, or ``None`` when the page has no notebook.
+    """
+    name = NOTEBOOKS.get(page) or (
+        page.removeprefix("notebooks/") if page.endswith(".ipynb") else None
+    )
+    if name is None or name not in NOTEBOOKS.values():
+        return None
+    stem = name.removesuffix(".ipynb")
+    # mkdocs-jupyter (include_source) copies each notebook beside its rendered page.
+    download = f"{docs_prefix}notebooks/{stem}/{name}"
+    links = [
+        f'<a class="md-button" href="{colab_url(name)}">Open in Colab</a>',
+        f'<a class="md-button" href="{download}" download>Download the notebook</a>',
+    ]
+    if not page.endswith(".ipynb"):
+        links.append(
+            f'<a class="md-button" href="{docs_prefix}notebooks/{stem}/">Read it executed</a>'
+        )
+    return '<div class="llmnotes-notebook-links">' + " ".join(links) + "</div>"
+
+
+def execution_fingerprint(root: Path) -> str:
+    """Hash what an executed notebook's output depends on beyond its own cells.
+
+    That is the llmnotes package's source and the pinned dependency versions. MkDocs-jupyter keys
+    its cache on the notebook's content only, so the site's hook puts this hash in the cache
+    folder's name: a change to the package re-executes the notebooks, nothing else does.
+    """
+    digest = hashlib.sha256()
+    files = [*sorted((root / "llmnotes").rglob("*.py")), root / "constraints.txt"]
+    for path in files:
+        if path.is_file():
+            digest.update(path.relative_to(root).as_posix().encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]

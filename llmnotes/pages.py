@@ -17,6 +17,7 @@ import ast
 import html
 import re
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from llmnotes.experiments import NO_ASSETS
@@ -142,8 +143,11 @@ class ReferenceFiller:
         stand_in = ", an offline stand-in" if entry.preference else ""
         on = "" if key == NO_ASSETS else f" on <code>{key}</code>"
         note = f"Produced by <code>{experiment}</code>{on}{stand_in}."
+        # An interactive figure keeps its SVG: interactive.js draws the data beside it and hides
+        # the image, so without JavaScript (or if the data fails to load) the SVG is what shows.
+        data = f' data-llmnotes-plot="{Path(fig["data"]).name}"' if "data" in fig else ""
         return (
-            f'<figure class="llmnotes-figure" markdown="span">\n'
+            f'<figure class="llmnotes-figure"{data} markdown="span">\n'
             f"![{fig['alt']}]({self.docs_prefix}{fig['path']})\n"
             f"<figcaption>{caption + ' ' if caption else ''}{note}</figcaption>\n</figure>"
         )
@@ -224,7 +228,9 @@ def render_math(page_html: str) -> str:
 
     def replace(match: re.Match[str]) -> str:
         tex = html.unescape(match.group("tex")).strip()
-        display = "block" if match.group("open") == "[" else "inline"
-        return convert(tex, display=display)
+        if match.group("open") == "(":
+            return convert(tex, display="inline")
+        # A wide equation scrolls sideways; tabindex lets keyboard users scroll it too.
+        return convert(tex, display="block").replace("<math ", '<math tabindex="0" ', 1)
 
     return MATH.sub(replace, page_html)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib.metadata
+import json
 import os
 import platform
 import sys
@@ -22,7 +23,7 @@ from typing import Any
 from llmnotes.assets import AssetUnavailable
 from llmnotes.experiments import Choice, Experiment
 from llmnotes.figures import save_svg
-from llmnotes.metrics import Entry, MetricsStore
+from llmnotes.metrics import Entry, MetricsStore, write_atomic
 from llmnotes.tables import format_table
 
 #: Packages whose versions are recorded in every entry's provenance.
@@ -74,10 +75,16 @@ def figure_path(docs: Path, experiment: str, figure: str, asset_key: str) -> Pat
 
 
 def is_fresh(entry: Entry | None, input_hash: str, docs: Path) -> bool:
-    """Whether ``entry`` was produced from ``input_hash`` and all its figures are on disk."""
+    """Whether ``entry`` was produced from ``input_hash`` and all its figure files are on disk."""
     if entry is None or entry.input_hash != input_hash:
         return False
-    return all((docs / fig["path"]).is_file() for fig in entry.figures.values())
+    files = [fig.get(kind) for fig in entry.figures.values() for kind in ("path", "data")]
+    return all((docs / file).is_file() for file in files if file)
+
+
+def figure_data_bytes(data: dict[str, Any]) -> bytes:
+    """Serialise a figure's interactive data: compact, sorted keys, so reruns are byte-identical."""
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), allow_nan=False).encode()
 
 
 def run_one(
@@ -96,6 +103,10 @@ def run_one(
         path = figure_path(docs, exp.name, name, choice.key)
         save_svg(output.figure, path)
         figures[name] = {"path": path.relative_to(docs).as_posix(), "alt": output.alt}
+        if output.data is not None:
+            data_path = path.with_suffix(".json")
+            write_atomic(data_path, figure_data_bytes(output.data))
+            figures[name]["data"] = data_path.relative_to(docs).as_posix()
     provenance = {
         "assets": {role: res.provenance() for role, res in sorted(choice.assets.items())},
         "settings": dict(exp.settings),

@@ -36,6 +36,13 @@ def encode(tokenizer: Any, text: str) -> tuple[dict[str, torch.Tensor], list[str
     return batch, tokenizer.convert_ids_to_tokens(batch["input_ids"][0])
 
 
+#: Eleven evenly spaced colours of Matplotlib's viridis, for the interactive heat maps.
+VIRIDIS_STOPS = [
+    "#440154", "#482475", "#414487", "#355f8d", "#2a788e", "#21918c",
+    "#22a884", "#44bf70", "#7ad151", "#bddf26", "#fde725",
+]  # fmt: skip
+
+
 def attention_heatmap(weights: np.ndarray, tokens: list[str], title: str, ax: Any = None) -> Any:
     """A heat map of one head's attention weights: rows attend to columns."""
     fig = None
@@ -130,7 +137,23 @@ def attention_maps(ctx: Context) -> Result:
     ax.grid(axis="x", visible=False)
     figures = {
         "head": FigureOutput(
-            one, f"Heat map of layer {layer}, head {head} attention over the pronoun sentence"
+            one,
+            f"Heat map of layer {layer}, head {head} attention over the pronoun sentence",
+            {
+                "kind": "heatmaps",
+                "title": "MiniLM attention",
+                "rows": tokens,
+                "columns": tokens,
+                "xlabel": "attends to (key)",
+                "ylabel": "token (query)",
+                "axes": [
+                    {"name": "layer", "labels": [str(i) for i in range(len(attentions))]},
+                    {"name": "head", "labels": [str(i) for i in range(stacked.shape[1])]},
+                ],
+                "selected": [layer, head],
+                "colormap": VIRIDIS_STOPS,
+                "matrices": np.round(stacked, 4).tolist(),
+            },
         ),
         "grid": FigureOutput(
             grid, f"Twelve small heat maps, one per attention head of layer {layer}"

@@ -1,8 +1,10 @@
 """The built site in a real browser: headless Chromium driven by Playwright.
 
-Every page loads with no console errors and no failed or off-site requests, images load, math is
-rendered as MathML, search answers, and the home page shows a value from the metrics store. A
-screenshot of every page goes to ``test-artifacts/screenshots/``.
+The site is served under ``/llmnotes/`` with GitHub Pages' 404 behaviour. Every page loads in
+both palettes with no console errors and no failed or off-site requests, images load, axe-core
+finds no serious or critical accessibility violation, math is rendered as MathML, search answers,
+and the interactive figures respond (and fall back to their SVG). Screenshots of every page go to
+``test-artifacts/screenshots/`` and the axe results to ``test-artifacts/axe.json``.
 """
 
 from __future__ import annotations
@@ -10,8 +12,10 @@ from __future__ import annotations
 import functools
 import http.server
 import json
+import os
 import shutil
 import threading
+import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,12 +23,25 @@ import pytest
 
 from conftest import ARTIFACTS, ROOT
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+#: Where the site lives on GitHub Pages (the path of ``site_url``), mirrored by the test server.
+BASE = "/llmnotes"
+
+
+def find_chromium() -> str | None:
+    """Debian's Chromium (what .ci/run installs), or one named by ``LLMNOTES_CHROMIUM``."""
+    for candidate in (os.environ.get("LLMNOTES_CHROMIUM"), shutil.which("chromium")):
+        if candidate and Path(candidate).exists():
+            return candidate
+    return "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None
+
+
+CHROMIUM = find_chromium()
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(
-        not Path(CHROMIUM).exists(),
-        reason="Chromium is not installed (apt-get install chromium); .ci/run installs it",
+        CHROMIUM is None,
+        reason="Chromium is not installed (apt-get install chromium, or set LLMNOTES_CHROMIUM); "
+        ".ci/run installs it",
     ),
 ]
 LAUNCH_ARGS = [
@@ -36,15 +53,42 @@ LAUNCH_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+AXE_SCRIPT = None  # found lazily: the axe-core build that axe-playwright-python ships
+SERIOUS = ("serious", "critical")
+
+
+class PagesHandler(http.server.SimpleHTTPRequestHandler):
+    """Serve the site under :data:`BASE` and answer unknown paths with ``404.html``."""
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+    def translate_path(self, path: str) -> str:
+        if path.startswith(BASE + "/") or path == BASE:
+            path = path[len(BASE) :] or "/"
+        else:
+            path = "/__outside_the_site__"
+        return super().translate_path(path)
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None):
+        page = Path(self.directory) / "404.html"
+        if code != 404 or not page.is_file():
+            return super().send_error(code, message, explain)
+        body = page.read_bytes()
+        self.send_response(404)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
 
 
 @pytest.fixture(scope="module")
 def site_url(built_site: Path) -> Iterator[str]:
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(built_site))
+    handler = functools.partial(PagesHandler, directory=str(built_site))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
+    yield f"http://127.0.0.1:{server.server_address[1]}{BASE}"
     server.shutdown()
 
 
@@ -59,7 +103,7 @@ def browser():
 
 
 def site_pages(site: Path) -> list[str]:
-    """Every HTML page of the built site, as URL paths."""
+    """Every HTML page of the built site, as URL paths below the site's root."""
     pages = []
     for html in sorted(site.rglob("index.html")):
         relative = html.parent.relative_to(site).as_posix()
@@ -70,8 +114,8 @@ def site_pages(site: Path) -> list[str]:
 def open_page(browser, url: str, problems: list[str], scheme: str = "default"):
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     page.add_init_script(
-        f"localStorage.setItem('/.__palette', JSON.stringify({{index: {int(scheme == 'slate')}, "
-        f"color: {{scheme: '{scheme}'}}}}))"
+        f"localStorage.setItem('{BASE}/.__palette', JSON.stringify({{index: "
+        f"{int(scheme == 'slate')}, color: {{scheme: '{scheme}'}}}}))"
     )
     host = url.split("/")[2]
 
@@ -90,23 +134,78 @@ def open_page(browser, url: str, problems: list[str], scheme: str = "default"):
     return page
 
 
-def test_every_page_loads_cleanly_with_images(browser, site_url, built_site):
+def axe_violations(page) -> list[dict]:
+    """Run axe-core in the page; return its violations as ``{id, impact, nodes, help}``."""
+    import axe_playwright_python
+
+    script = Path(axe_playwright_python.__file__).with_name("axe.min.js")
+    page.add_script_tag(path=str(script))
+    result = page.evaluate(
+        "async () => { const r = await axe.run(document, {resultTypes: ['violations']});"
+        " return r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,"
+        " nodes: v.nodes.slice(0, 3).map(n => n.target.join(' '))})); }"
+    )
+    return result
+
+
+def test_every_page_in_both_palettes_loads_cleanly_and_passes_axe(browser, site_url, built_site):
     shots = ARTIFACTS / "screenshots"
     shots.mkdir(parents=True, exist_ok=True)
     pages = site_pages(built_site)
-    assert len(pages) >= 10
+    assert len(pages) >= 15
+    report: dict[str, dict[str, object]] = {}
+    failures: list[str] = []
     for path in pages:
-        problems: list[str] = []
-        page = open_page(browser, site_url + path, problems)
-        broken = page.evaluate(
-            "Array.from(document.images).filter(i => !i.complete || i.naturalWidth === 0)"
-            ".map(i => i.src)"
-        )
-        name = path.strip("/").replace("/", "_") or "home"
-        page.screenshot(path=str(shots / f"{name}.png"), full_page=True)
-        page.close()
-        assert not problems, f"{path}: {problems}"
-        assert not broken, f"{path}: images that did not load: {broken}"
+        for scheme in ("default", "slate"):
+            problems: list[str] = []
+            page = open_page(browser, site_url + path, problems, scheme)
+            shown = page.evaluate("document.body.getAttribute('data-md-color-scheme')")
+            broken = page.evaluate(
+                "Array.from(document.images).filter(i => i.checkVisibility() &&"
+                " (!i.complete || i.naturalWidth === 0)).map(i => i.src)"
+            )
+            missing_alt = page.evaluate(
+                "Array.from(document.images).filter(i => !i.hasAttribute('alt')).map(i => i.src)"
+            )
+            name = (path.strip("/").replace("/", "_") or "home") + (
+                "-dark" if scheme == "slate" else ""
+            )
+            page.screenshot(path=str(shots / f"{name}.png"), full_page=True)
+            violations = axe_violations(page)
+            page.close()
+            report.setdefault(path, {})[scheme] = {
+                impact: sum(v["impact"] == impact for v in violations)
+                for impact in ("minor", "moderate", "serious", "critical")
+            } | {"rules": sorted({v["id"] for v in violations})}
+            serious = [v for v in violations if v["impact"] in SERIOUS]
+            where = f"{path} ({scheme})"
+            failures += [f"{where}: {p}" for p in problems]
+            failures += [f"{where}: palette is {shown}"] if shown != scheme else []
+            failures += [f"{where}: image did not load: {src}" for src in broken]
+            failures += [f"{where}: image without alt text: {src}" for src in missing_alt]
+            failures += [
+                f"{where}: axe {v['impact']} {v['id']} ({v['help']}): {v['nodes']}" for v in serious
+            ]
+    (ARTIFACTS / "axe.json").write_text(json.dumps(report, indent=1, sort_keys=True))
+    assert not failures, "\n".join(failures)
+
+
+def test_unknown_address_gets_the_404_page_with_working_links(browser, site_url):
+    problems: list[str] = []
+    page = open_page(browser, site_url + "/no-such-page/", problems)
+    assert "Page not found" in page.locator("article").inner_text()
+    href = page.locator("article a", has_text="Tokenization").get_attribute("href")
+    page.close()
+    expected = [  # the page's own status, which the browser reports as a failed resource
+        f"HTTP 404: {site_url}/no-such-page/",
+        "console: Failed to load resource: the server responded with a status of 404 (Not Found)",
+    ]
+    assert problems == expected
+    problems.clear()
+    target = open_page(browser, urllib.parse.urljoin(site_url + "/no-such-page/", href), problems)
+    assert target.title().startswith("Tokenization")
+    target.close()
+    assert not problems, problems
 
 
 def test_math_is_rendered_not_raw(browser, site_url):
@@ -147,11 +246,67 @@ def test_search_returns_a_result(browser, site_url):
     assert not problems, problems
 
 
-def test_dark_palette_renders(browser, site_url):
+def test_abbreviations_show_their_definition(browser, site_url):
     problems: list[str] = []
-    page = open_page(browser, site_url + "/", problems, scheme="slate")
-    scheme = page.evaluate("document.body.getAttribute('data-md-color-scheme')")
-    page.screenshot(path=str(ARTIFACTS / "screenshots" / "home-dark.png"), full_page=True)
+    page = open_page(browser, site_url + "/tokenization/", problems)
+    abbr = page.locator("article abbr", has_text="BPE").first
+    assert abbr.get_attribute("title").startswith("Byte-pair encoding")
     page.close()
-    assert scheme == "slate"
     assert not problems, problems
+
+
+def test_embedding_projection_shows_neighbours_on_hover(browser, site_url):
+    problems: list[str] = []
+    page = open_page(browser, site_url + "/embeddings/", problems)
+    figure = page.locator("figure[data-llmnotes-plot]").first
+    page.wait_for_function(
+        "() => document.querySelector('figure[data-llmnotes-plot]').dataset.llmnotesReady === 'yes'"
+    )
+    assert not figure.locator("img").is_visible(), "the static SVG should give way"
+    point = figure.locator("g.point", has_text="queen")
+    point.hover()
+    tip = figure.locator(".llmnotes-tooltip")
+    assert tip.is_visible()
+    assert tip.inner_text().startswith("queen (royalty): nearest: ")
+    figure.locator("g.point", has_text="paris").focus()  # keyboard users get the same
+    assert tip.inner_text().startswith("paris (countries and capitals)")
+    page.close()
+    assert not problems, problems
+
+
+def test_attention_heatmap_switches_layer_and_head(browser, site_url):
+    store = json.loads((ROOT / "docs" / "generated" / "metrics.json").read_text())
+    chosen = store["experiments"]["transformers.attention_maps"]["minilm"]["values"]
+    problems: list[str] = []
+    page = open_page(browser, site_url + "/transformers/", problems)
+    figure = page.locator("figure[data-llmnotes-plot]").first
+    title = figure.locator("svg.llmnotes-plot text.title")
+    title.wait_for()
+    assert title.text_content().endswith(f"layer {chosen['layer']}, head {chosen['head']}")
+    cells = figure.locator("svg.llmnotes-plot rect")
+    fills = "els => els.map(e => e.getAttribute('fill'))"
+    before = cells.evaluate_all(fills)
+    other_layer = (chosen["layer"] + 1) % 6
+    figure.get_by_label("layer", exact=True).select_option(str(other_layer))
+    figure.get_by_label("head", exact=True).select_option("0")
+    assert title.text_content().endswith(f"layer {other_layer}, head 0")
+    assert cells.evaluate_all(fills) != before
+    cells.first.hover()
+    assert "[CLS] → [CLS]: " in figure.locator(".llmnotes-tooltip").inner_text()
+    page.close()
+    assert not problems, problems
+
+
+def test_interactive_figure_falls_back_to_its_svg(browser, site_url):
+    page = browser.new_page()
+    page.route("**/*.json", lambda route: route.abort())
+    page.goto(site_url + "/transformers/", wait_until="networkidle")
+    figure = page.locator("figure[data-llmnotes-plot]").first
+    page.wait_for_function(
+        "() => document.querySelector('figure[data-llmnotes-plot]').dataset.llmnotesReady"
+        " === 'failed'"
+    )
+    image = figure.locator("img")
+    assert image.is_visible()
+    assert image.evaluate("i => i.complete && i.naturalWidth > 0")
+    page.close()

@@ -56,6 +56,13 @@ def test_load_topics_rejects_unknown_topic():
         load_topics(["astrology"])
 
 
+def test_load_topics_selects_one_experiment_and_rejects_unknown_ones():
+    selected = load_topics(["embeddings.week1_similarity"])
+    assert [exp.name for exp in selected] == ["embeddings.week1_similarity"]
+    with pytest.raises(KeyError, match=r"embeddings has: .*embeddings\.week1_similarity"):
+        load_topics(["embeddings.week2"])
+
+
 def test_registered_topics_have_their_experiments():
     names = {exp.name for exp in load_topics()}
     assert {

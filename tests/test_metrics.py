@@ -104,3 +104,15 @@ def test_dotted_paths_reach_nested_values_even_with_dots_in_keys(tmp_path):
     assert store.value("t.e", "n.x") == 1
     with pytest.raises(MissingMetric, match=r"at 'lr 0\.0005' it has: lr 0\.0003, lr 1e-05"):
         store.value("t.e", "grid.lr 0.0005")
+
+
+def test_integer_segments_index_lists_from_either_end(tmp_path):
+    store = MetricsStore(tmp_path / "m.json")
+    store.put("t.e", "a", Entry({"lengths": [16, 64, 256], "rows": [{"x": 1}, {"x": 2}]}, {}))
+    assert store.value("t.e", "lengths.0") == 16
+    assert store.value("t.e", "lengths.-1") == 256
+    assert store.value("t.e", "rows.1.x") == 2
+    with pytest.raises(MissingMetric, match="indexes a list of 3 with '3'"):
+        store.value("t.e", "lengths.3")
+    with pytest.raises(MissingMetric, match="with 'last'"):
+        store.value("t.e", "lengths.last")

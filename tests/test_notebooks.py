@@ -1,6 +1,14 @@
 import json
 
-from llmnotes.notebooks import NOTEBOOKS, headings, page_notebook, write_notebooks
+from llmnotes.notebooks import (
+    NOTEBOOKS,
+    SETUP_CELL,
+    colab_url,
+    headings,
+    notebook_links,
+    page_notebook,
+    write_notebooks,
+)
 
 from conftest import ROOT
 
@@ -18,7 +26,8 @@ def test_notebook_has_the_page_code_without_outputs(tmp_path):
     )
     notebook = page_notebook(page, "../../page/")
     kinds = [(c.cell_type, c.source) for c in notebook.cells]
-    assert kinds[1:] == [
+    assert kinds[1] == ("code", SETUP_CELL)
+    assert kinds[2:] == [
         ("markdown", "## First"),
         ("code", "print(1)"),
         ("markdown", "## Second"),
@@ -37,3 +46,21 @@ def test_every_generated_notebook_is_in_the_nav():
     for name in NOTEBOOKS.values():
         assert f"notebooks/{name}" in config
         assert json.loads((ROOT / "docs" / "notebooks" / name).read_text())["cells"]
+
+
+def test_setup_cell_installs_only_where_llmnotes_is_missing():
+    namespace: dict = {}
+    exec(compile(SETUP_CELL, "setup", "exec"), namespace)  # llmnotes is installed: a no-op
+    assert "git+https://github.com/llmnotes/llmnotes" in SETUP_CELL
+
+
+def test_notebook_links_for_pages_and_notebooks():
+    page = notebook_links("rnns.md", "../")
+    assert f'href="{colab_url("rnns.ipynb")}"' in page
+    assert 'href="../notebooks/rnns/rnns.ipynb" download' in page
+    assert 'href="../notebooks/rnns/"' in page
+    notebook = notebook_links("notebooks/rnns.ipynb", "../../")
+    assert 'href="../../notebooks/rnns/rnns.ipynb" download' in notebook
+    assert "Read it executed" not in notebook
+    assert notebook_links("glossary.md") is None
+    assert colab_url("rnns.ipynb").endswith("/blob/main/docs/notebooks/rnns.ipynb")

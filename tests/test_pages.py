@@ -19,7 +19,14 @@ def filler(tmp_path):
         "versions": {"torch": "2.13.0"},
         "duration_s": 0.5,
     }
-    figures = {"bars": {"path": "generated/figures/t.e/bars.minilm.svg", "alt": "some bars"}}
+    figures = {
+        "bars": {"path": "generated/figures/t.e/bars.minilm.svg", "alt": "some bars"},
+        "dots": {
+            "path": "generated/figures/t.e/dots.minilm.svg",
+            "alt": "some dots",
+            "data": "generated/figures/t.e/dots.minilm.json",
+        },
+    }
     store.put(
         "t.e",
         "minilm",
@@ -55,6 +62,14 @@ def test_figure_renders_markdown_image_relative_to_page(filler):
         "<figcaption>Look. Produced by <code>t.e</code> on <code>minilm</code>, "
         "an offline stand-in." in out
     )
+
+
+def test_interactive_figure_points_to_its_data_and_keeps_the_svg(filler):
+    plain = filler.fill('{{ figure("t.e", "bars") }}', pytest.fail)
+    assert "data-llmnotes-plot" not in plain
+    out = filler.fill('{{ figure("t.e", "dots") }}', pytest.fail)
+    assert 'data-llmnotes-plot="dots.minilm.json"' in out  # resolved beside the SVG
+    assert "![some dots](../generated/figures/t.e/dots.minilm.svg)" in out
 
 
 def test_provenance_block_is_an_admonition(filler):
@@ -114,5 +129,6 @@ def test_render_math_turns_latex_into_mathml():
     out = render_math(html)
     assert "arithmatex" not in out and "\\(" not in out
     assert '<math xmlns="http://www.w3.org/1998/Math/MathML" display="inline">' in out
-    assert 'display="block"' in out and "<mfrac>" in out
+    assert 'tabindex="0" xmlns="http://www.w3.org/1998/Math/MathML" display="block"' in out
+    assert "<mfrac>" in out and out.count("tabindex") == 1
     assert "<mo>&#x0003C;</mo>" in out  # the comparison survives as an escaped operator

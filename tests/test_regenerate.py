@@ -23,6 +23,15 @@ def line_count(ctx: Context) -> Result:
     return Result({"lines": len(lines)}, {"plot": FigureOutput(fig, "a line")})
 
 
+@experiment("toy", register=False)
+def interactive_scatter(ctx: Context) -> Result:
+    fig, ax = new_figure()
+    ax.scatter([0.5, 1], [1, 0.25])
+    points = [{"label": "a", "x": 0.5, "y": 1.0}, {"label": "b", "x": 1.0, "y": 0.25}]
+    data = {"kind": "scatter", "points": points}
+    return Result({}, {"dots": FigureOutput(fig, "two dots", data)})
+
+
 @experiment("toy", assets={"tokenizer": ("bert-base-uncased",)}, register=False)
 def needs_the_hub(ctx: Context) -> Result:
     CALLS.append("needs_the_hub")
@@ -82,6 +91,20 @@ def test_force_reruns_and_missing_figure_reruns(world):
     entry = store.get("toy.line_count", "glove-wiki-gigaword-50")
     (docs / entry.figures["plot"]["path"]).unlink()
     assert run(world, [line_count])[0].status == "ran"
+
+
+def test_figure_data_is_written_beside_the_svg_and_checked_for_freshness(world):
+    docs, store, _, _ = world
+    run(world, [interactive_scatter])
+    figure = store.get("toy.interactive_scatter", "none").figures["dots"]
+    data = docs / figure["data"]
+    assert data.suffix == ".json" and data.with_suffix(".svg") == docs / figure["path"]
+    first = data.read_bytes()
+    assert json.loads(first)["points"][1] == {"label": "b", "x": 1.0, "y": 0.25}
+    run(world, [interactive_scatter], force=True)
+    assert data.read_bytes() == first
+    data.unlink()
+    assert run(world, [interactive_scatter])[0].status == "ran"
 
 
 def test_unresolvable_asset_is_skipped_with_one_line_reason(world, monkeypatch, tmp_path):

@@ -1,12 +1,23 @@
 """The site builds with ``mkdocs build --strict``; its generated inputs are complete and fresh."""
 
+import html.parser
 import pkgutil
+import re
 import subprocess
 import sys
+import urllib.parse
+from pathlib import Path
+
+import yaml
 
 import llmnotes
+from llmnotes.notebooks import REPOSITORY, colab_url, execution_fingerprint
 
 from conftest import ROOT
+
+CONFIG = (ROOT / "mkdocs.yml").read_text()
+SITE_URL = re.search(r"^site_url: (\S+)$", CONFIG, re.M).group(1)
+REPO_URL = re.search(r"^repo_url: (\S+)$", CONFIG, re.M).group(1)
 
 
 def test_site_builds_strict_with_every_page(built_site):
@@ -51,3 +62,121 @@ def test_committed_metrics_are_fresh():
         cwd=ROOT,
     )
     assert result.returncode == 0, f"run `llmnotes regenerate` and commit:\n{result.stdout}"
+
+
+class LinkCollector(html.parser.HTMLParser):
+    """The ``href``/``src`` targets and the ``id`` anchors of one HTML page."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.targets: list[str] = []
+        self.ids: set[str] = set()
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        for name, value in attrs:
+            if name == "id" and value:
+                self.ids.add(value)
+            if name in ("href", "src") and value:
+                self.targets.append(value)
+
+
+def parse_page(path: Path) -> LinkCollector:
+    collector = LinkCollector()
+    collector.feed(path.read_text(encoding="utf-8"))
+    return collector
+
+
+def test_every_internal_link_and_anchor_resolves(built_site):
+    """Crawl the built site: every local href/src names a file, and every #anchor an element."""
+    pages = {path: parse_page(path) for path in built_site.rglob("*.html")}
+    base = urllib.parse.urlsplit(SITE_URL).path  # 404.html links absolutely, under the site path
+    broken = []
+    checked = 0
+    for path, page in pages.items():
+        for target in page.targets:
+            url = urllib.parse.urlsplit(target)
+            if url.scheme or url.netloc or target.startswith(("mailto:", "javascript:", "data:")):
+                continue
+            if url.path.startswith("/"):
+                if not url.path.startswith(base):
+                    broken.append(f"{path.relative_to(built_site)}: {target} (outside the site)")
+                    continue
+                file = built_site / urllib.parse.unquote(url.path[len(base) :])
+            else:
+                file = (path.parent / urllib.parse.unquote(url.path)).resolve()
+            if url.path == "":
+                file = path
+            if file.is_dir():
+                file = file / "index.html"
+            checked += 1
+            if not file.is_file():
+                broken.append(f"{path.relative_to(built_site)}: {target}")
+            elif url.fragment and file.suffix == ".html":
+                ids = pages[file].ids if file in pages else parse_page(file).ids
+                if urllib.parse.unquote(url.fragment) not in ids:
+                    broken.append(f"{path.relative_to(built_site)}: {target} (no such anchor)")
+    assert checked > 1000
+    assert not broken, "\n".join(broken)
+
+
+def test_publishing_pieces_are_in_the_site(built_site):
+    sitemap = (built_site / "sitemap.xml").read_text()
+    for page in ("", "tokenization/", "week1/", "glossary/", "notebooks/rnns/"):
+        assert f"<loc>{SITE_URL}{page}</loc>" in sitemap
+    not_found = (built_site / "404.html").read_text()
+    assert "Page not found" in not_found
+    page = (built_site / "tokenization" / "index.html").read_text()
+    assert f'href="{REPO_URL}/edit/main/docs/tokenization.md"' in page
+    assert "git-revision-date-localized-plugin" in page  # the "last update" date
+    assert "api.github.com" not in page and 'data-md-component="source"' not in page
+
+
+def test_topic_pages_link_their_notebook_and_api(built_site):
+    page = (built_site / "embeddings" / "index.html").read_text()
+    assert f'href="{colab_url("embeddings.ipynb")}"' in page
+    assert 'href="../notebooks/embeddings/embeddings.ipynb" download' in page
+    assert (built_site / "notebooks" / "embeddings" / "embeddings.ipynb").is_file()
+    assert 'href="../reference/embeddings/#llmnotes.embeddings.cosine"' in page
+    notebook = (built_site / "notebooks" / "embeddings" / "index.html").read_text()
+    assert f'href="{colab_url("embeddings.ipynb")}"' in notebook
+
+
+def test_every_abbreviation_has_a_glossary_entry():
+    abbreviations = re.findall(
+        r"^\*\[(.+?)\]:", (ROOT / "includes" / "abbreviations.md").read_text(), re.M
+    )
+    glossary = (ROOT / "docs" / "glossary.md").read_text()
+    terms = set(re.findall(r"^(\S.*)\n:   ", glossary, re.M))
+    assert len(abbreviations) >= 20
+    missing = [a for a in abbreviations if a not in terms and a.removesuffix("s") not in terms]
+    assert not missing, f"add these to docs/glossary.md: {missing}"
+
+
+def test_repository_is_named_once_for_colab_and_mkdocs():
+    assert f"https://github.com/{REPOSITORY}" == REPO_URL
+
+
+def test_notebook_cache_is_keyed_on_the_package_code(tmp_path):
+    (tmp_path / "llmnotes").mkdir()
+    (tmp_path / "llmnotes" / "a.py").write_text("x = 1\n")
+    (tmp_path / "constraints.txt").write_text("torch==2.13.0\n")
+    before = execution_fingerprint(tmp_path)
+    assert execution_fingerprint(tmp_path) == before
+    (tmp_path / "llmnotes" / "a.py").write_text("x = 2\n")
+    changed = execution_fingerprint(tmp_path)
+    (tmp_path / "constraints.txt").write_text("torch==2.14.0\n")
+    assert len({before, changed, execution_fingerprint(tmp_path)}) == 3
+
+
+def test_publishing_workflow_tests_before_it_deploys():
+    workflow = yaml.safe_load((ROOT / ".github" / "workflows" / "pages.yml").read_text())
+    jobs = workflow["jobs"]
+    steps = [step.get("run", "") + step.get("uses", "") for step in jobs["test-and-build"]["steps"]]
+    tests = steps.index("bash scripts/test.sh")
+    assert tests < next(
+        i for i, s in enumerate(steps) if s.startswith("actions/upload-pages-artifact")
+    )
+    assert jobs["deploy"]["needs"] == "test-and-build"
+    assert "refs/heads/main" in jobs["deploy"]["if"]
+    assert jobs["deploy"]["permissions"] == {"pages": "write", "id-token": "write"}
+    assert workflow["permissions"] == {"contents": "read"}
