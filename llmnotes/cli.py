@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import subprocess
 import sys
 import time
@@ -225,13 +226,23 @@ def cmd_sentiment(args: argparse.Namespace) -> int:
 
     if args.model:
         folder, source = resolve_model(args.model, offline), args.model
+        looks_like_path = "/" in args.model.strip("/") and args.model.count("/") != 1
+        if isinstance(folder, str) and (looks_like_path or args.model.startswith((".", "~", "/"))):
+            raise UsageError(
+                f"no such model folder: {args.model}; pass a folder written by `llmnotes "
+                "finetune`, an asset name (minilm-sst2) or a hub id (owner/name)"
+            )
     else:
         found, _ = resolve_first(("distilbert-sst2", "minilm-sst2"), offline=offline)
         folder, source = found.path, f"{found.asset} ({found.location})"
     texts = [text for text in args.text if text.strip()]
     if not texts:
         raise UsageError("nothing to classify: the text is empty")
-    results = classify(folder, texts)
+    try:
+        results = classify(folder, texts)
+    except (OSError, ValueError) as error:
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise UsageError(f"cannot load {source} as a text classifier: {reason}") from None
     rows = [("label", "score", "text")]
     rows += [(r["label"], f"{r['score']:.5f}", t) for r, t in zip(results, texts, strict=True)]
     print(format_table(rows))
@@ -436,11 +447,24 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: Characters that would break an error message's single line.
+CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line and return its exit status."""
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
     except (UsageError, AssetUnavailable, MetricsStoreError) as error:
-        print(f"llmnotes: error: {error}", file=sys.stderr)
+        print(f"llmnotes: error: {one_line(str(error))}", file=sys.stderr)
         return 2
+
+
+def one_line(message: str) -> str:
+    r"""``message`` with control characters (a newline in a file name, say) shown escaped.
+
+    >>> one_line("no such file: a\nb")
+    'no such file: a\\nb'
+    """
+    return CONTROL.sub(lambda match: repr(match.group())[1:-1], message)

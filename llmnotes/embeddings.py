@@ -196,7 +196,7 @@ def contextual_word_vectors(model_folder: Path, sentences: Sequence[str], word: 
     from transformers import AutoModel, AutoTokenizer
 
     tokenizer = AutoTokenizer.from_pretrained(str(model_folder))
-    model = AutoModel.from_pretrained(str(model_folder)).eval()
+    model = AutoModel.from_pretrained(str(model_folder), use_safetensors=True).eval()
     token_id = tokenizer.convert_tokens_to_ids(word)
     if tokenizer.tokenize(word) != [word]:
         raise ValueError(f"{word!r} is not a single token of this tokenizer")

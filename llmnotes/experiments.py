@@ -39,6 +39,7 @@ TOPIC_MODULES: dict[str, str] = {
     "rnns": "llmnotes.rnn_experiments",
     "finetuning": "llmnotes.finetune_experiments",
     "transformers": "llmnotes.transformers_experiments",
+    "performance": "llmnotes.performance_experiments",
 }
 
 

@@ -87,6 +87,7 @@ def load_model_and_tokenizer(model: str | Path, label_names: list[str]) -> tuple
             id2label=dict(enumerate(label_names)),
             label2id={name: i for i, name in enumerate(label_names)},
             ignore_mismatched_sizes=True,
+            use_safetensors=True,  # never unpickle weights
         )
     except (OSError, ValueError) as error:
         raise ModelError(
@@ -226,8 +227,13 @@ def save_classifier(
     model: str | Path,
     train: LabelledData,
 ) -> None:
-    """Write the kept model, its tokenizer, ``metrics.json`` and ``run_config.json``."""
+    """Write the kept model, its tokenizer, ``metrics.json`` and ``run_config.json``.
+
+    ``Trainer.save_model`` also writes ``training_args.bin``, a pickle; it is removed, so the
+    folder holds only safetensors weights and JSON and can be shared and loaded safely.
+    """
     trainer.save_model(str(output))
+    (output / "training_args.bin").unlink(missing_ok=True)
     tokenizer.save_pretrained(str(output))
     (output / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
     run = {

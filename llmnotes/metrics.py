@@ -14,6 +14,7 @@ Examples:
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import tempfile
@@ -45,17 +46,27 @@ class Entry:
         figures: Figure name to ``{"path": ..., "alt": ...}`` (and ``"data"`` for an interactive
             figure's JSON), paths relative to ``docs/``.
         preference: 0 when the experiment ran on its preferred assets, higher for stand-ins.
+        checksum: :func:`entry_checksum` of the values and figures, set when the entry is
+            stored; loading an entry whose content no longer matches it fails.
     """
 
     values: dict[str, Any]
     provenance: dict[str, Any]
     figures: dict[str, dict[str, str]] = field(default_factory=dict)
     preference: int = 0
+    checksum: str | None = None
 
     @property
     def input_hash(self) -> str | None:
         """The hash of the inputs that produced this entry."""
         return self.provenance.get("input_hash")
+
+
+def entry_checksum(entry: Entry) -> str:
+    """A hash of an entry's values and figures: what a hand edit of the store would change."""
+    content = {"values": entry.values, "figures": entry.figures, "preference": entry.preference}
+    text = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
 def write_atomic(path: Path, data: bytes) -> None:
@@ -112,7 +123,7 @@ class MetricsStore:
                 f"{self.path} is not a schema-{SCHEMA_VERSION} store; {recover}"
             )
         try:
-            return {
+            data = {
                 name: {key: Entry(**entry) for key, entry in by_asset.items()}
                 for name, by_asset in raw["experiments"].items()
             }
@@ -120,6 +131,15 @@ class MetricsStore:
             raise MetricsStoreError(
                 f"{self.path} has a malformed entry ({error}); {recover}"
             ) from error
+        for name, by_asset in data.items():
+            for key, entry in by_asset.items():
+                if entry.checksum is not None and entry.checksum != entry_checksum(entry):
+                    raise MetricsStoreError(
+                        f"{self.path}: {name} [{key}] was edited by hand (its values no longer "
+                        f"match their checksum); {recover}, or rerun that experiment with "
+                        f"`llmnotes regenerate --force {name}`"
+                    )
+        return data
 
     def entries(self, experiment: str) -> dict[str, Entry]:
         """Return every stored entry of ``experiment``, keyed by asset key."""
@@ -195,7 +215,13 @@ class MetricsStore:
         self.save()
 
     def save(self) -> None:
-        """Write the whole store atomically, with sorted keys so diffs stay small."""
+        """Write the whole store atomically, with sorted keys so diffs stay small.
+
+        Every entry is written with its checksum, so a later hand edit is caught on load.
+        """
+        for by_asset in self._data.values():
+            for entry in by_asset.values():
+                entry.checksum = entry_checksum(entry)
         payload = {
             "schema": SCHEMA_VERSION,
             "experiments": {

@@ -12,7 +12,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from llmnotes.metrics import MetricsStore
+from llmnotes.metrics import MetricsStore, MetricsStoreError
 from llmnotes.notebooks import execution_fingerprint, notebook_links
 from llmnotes.pages import ReferenceFiller, render_math, strip_test_settings
 
@@ -41,9 +41,19 @@ def on_config(config: Any) -> Any:
 
 
 def on_pre_build(config: Any) -> None:
-    """Load the metrics store once per build (again on every live-reload rebuild)."""
+    """Load the metrics store once per build (again on every live-reload rebuild).
+
+    Raises:
+        mkdocs.exceptions.PluginError: The store is corrupt or was edited by hand; MkDocs shows
+            the one-line reason and the way to recover, without a traceback.
+    """
+    from mkdocs.exceptions import PluginError
+
     global _store
-    _store = MetricsStore(Path(config["docs_dir"]) / "generated" / "metrics.json")
+    try:
+        _store = MetricsStore(Path(config["docs_dir"]) / "generated" / "metrics.json")
+    except MetricsStoreError as error:
+        raise PluginError(str(error)) from None
 
 
 def on_page_markdown(markdown: str, page: Any, config: Any, files: Any) -> str:

@@ -23,7 +23,7 @@ from typing import Any
 from llmnotes.assets import AssetUnavailable
 from llmnotes.experiments import Choice, Experiment
 from llmnotes.figures import save_svg
-from llmnotes.metrics import Entry, MetricsStore, write_atomic
+from llmnotes.metrics import Entry, MetricsStore, MetricsStoreError, write_atomic
 from llmnotes.tables import format_table
 
 #: Packages whose versions are recorded in every entry's provenance.
@@ -146,6 +146,10 @@ def regenerate(
     Returns:
         One outcome per experiment, in order. A failing experiment is reported, not raised, and
         leaves its previous entry and figures as they were.
+
+    Raises:
+        MetricsStoreError: A result cannot be written (a full disk, a read-only folder); the
+            results written before it are kept.
     """
     from tqdm.auto import tqdm
 
@@ -165,6 +169,8 @@ def regenerate(
             continue
         try:
             seconds = run_one(exp, choice, store, docs, progress)
+        except MetricsStoreError:
+            raise  # a full disk or read-only folder stops every later write too: stop here
         except Exception as error:
             reason = f"{type(error).__name__}: {error}".splitlines()[0]
             outcomes.append(Outcome(exp.name, "failed", choice.key, reason))

@@ -63,7 +63,9 @@ def encoder_parity(ctx: Context) -> Result:
 
     path = ctx.assets["model"].path
     tokenizer = AutoTokenizer.from_pretrained(str(path))
-    reference = AutoModel.from_pretrained(str(path), attn_implementation="eager").eval()
+    reference = AutoModel.from_pretrained(
+        str(path), attn_implementation="eager", use_safetensors=True
+    ).eval()
     ours = BertEncoder.from_pretrained(path)
     sentences = pang_lee_sentences(ctx.assets["data"].path)
     worst = np.zeros(len(ours.layers) + 1)
@@ -215,7 +217,9 @@ def classify(folder: Path, texts: list[str]) -> list[dict[str, Any]]:
     """Label and score of each text under a text-classification model folder."""
     from transformers import pipeline
 
-    classifier = pipeline("text-classification", model=str(folder))
+    classifier = pipeline(
+        "text-classification", model=str(folder), model_kwargs={"use_safetensors": True}
+    )
     return [{"label": r["label"], "score": float(r["score"])} for r in classifier(texts)]
 
 

@@ -1,3 +1,4 @@
+import errno
 import os
 import shutil
 import subprocess
@@ -237,3 +238,32 @@ def test_sentiment_without_a_classifier_names_the_command(tmp_path):
     assert result.returncode == 2
     [line] = result.stderr.strip().splitlines()
     assert "llmnotes regenerate finetuning" in line
+
+
+@pytest.mark.parametrize(
+    "failure, message",
+    [
+        (OSError(errno.ENOSPC, "No space left on device"), "No space left on device"),
+        (PermissionError(errno.EACCES, "Permission denied"), "Permission denied"),
+    ],
+)
+def test_full_disk_or_read_only_docs_is_one_clear_line(
+    scratch_root, monkeypatch, capsys, failure, message
+):
+    generated = scratch_root / "docs" / "generated"
+    generated.mkdir()
+    before = '{"experiments": {}, "schema": 1}\n'
+    (generated / "metrics.json").write_text(before)
+    monkeypatch.setenv("LLMNOTES_ROOT", str(scratch_root))
+
+    def refuse(*args, **kwargs):
+        raise failure
+
+    monkeypatch.setattr("llmnotes.metrics.os.replace", refuse)
+    code = main(["regenerate", "tokenization.week1_word_tokens", "--offline", "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 2
+    [line] = err.strip().splitlines()
+    assert message in line and "make the folder writable" in line
+    assert (generated / "metrics.json").read_text() == before
+    assert not list(generated.rglob("*.tmp"))

@@ -55,6 +55,7 @@ def test_finetune_saves_a_folder_the_pipeline_loads(tmp_path):
     assert 0 <= metrics["test_accuracy"] <= 1 and metrics["train_samples_per_second"] > 0
     assert [row["epoch"] for row in metrics["history"]] == [1.0]
     assert (tmp_path / "model.safetensors").is_file()
+    assert not list(tmp_path.glob("*.bin")), "no pickles in the shared classifier folder"
     assert json.loads((tmp_path / "run_config.json").read_text())["label_names"] == ["neg", "pos"]
     classifier = pipeline("text-classification", model=str(tmp_path))
     assert classifier("a wonderful film")[0]["label"] in {"neg", "pos"}

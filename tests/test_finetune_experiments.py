@@ -1,3 +1,5 @@
+import pytest
+
 from llmnotes.assets import resolve
 from llmnotes.experiments import Choice
 from llmnotes.finetune_experiments import (
@@ -42,6 +44,16 @@ def test_sst2_experiments_tiny():
         "plain_loop", "trainer", "trainer_pad_to_max_length", "trainer_group_by_length",
     }  # fmt: skip
     assert speed["trainer_over_plain"] > 0
+    assert speed["trainer_meets_goal"] == (speed["trainer_over_plain"] >= 0.9)
+    assert 20e6 < speed["parameters"] < 25e6  # MiniLM with a 2-way head: 22.7M
+    assert 1 < speed["mean_tokens"] <= 16
+    rate = speed["samples_per_second"]["trainer"]
+    assert 10e6 < speed["non_embedding_parameters"] < 12e6  # without the 30,522 × 384 table
+    assert speed["achieved_flops"]["trainer"] == pytest.approx(
+        rate * 6 * speed["non_embedding_parameters"] * speed["mean_tokens"]
+    )
+    if speed["peak_flops"]:
+        assert 0 < speed["trainer_share_of_peak"] < 1
 
 
 @needs_shared_data

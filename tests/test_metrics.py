@@ -116,3 +116,26 @@ def test_integer_segments_index_lists_from_either_end(tmp_path):
         store.value("t.e", "lengths.3")
     with pytest.raises(MissingMetric, match="with 'last'"):
         store.value("t.e", "lengths.last")
+
+
+def test_hand_edited_value_is_caught_with_a_way_to_recover(tmp_path):
+    path = tmp_path / "m.json"
+    MetricsStore(path).put("t.e", "a", entry(0.7839))
+    raw = json.loads(path.read_text())
+    assert raw["experiments"]["t.e"]["a"]["checksum"]
+    raw["experiments"]["t.e"]["a"]["values"]["v"] = 0.99  # a "better" number, typed in
+    edited = json.dumps(raw)
+    path.write_text(edited)
+    with pytest.raises(MetricsStoreError, match=r"t\.e \[a\] was edited by hand.*git checkout"):
+        MetricsStore(path)
+    assert path.read_text() == edited  # never overwritten
+
+
+def test_entries_written_before_checksums_still_load_and_gain_one(tmp_path):
+    path = tmp_path / "m.json"
+    legacy = {"values": {"v": 1}, "provenance": {}, "figures": {}, "preference": 0}
+    path.write_text(json.dumps({"schema": 1, "experiments": {"t.e": {"a": legacy}}}))
+    store = MetricsStore(path)
+    assert store.value("t.e", "v") == 1
+    store.put("t.other", "a", entry(2))
+    assert json.loads(path.read_text())["experiments"]["t.e"]["a"]["checksum"]

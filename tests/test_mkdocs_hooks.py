@@ -2,6 +2,8 @@ import logging
 from pathlib import Path
 from types import SimpleNamespace
 
+import pytest
+
 from llmnotes import mkdocs_hooks
 
 
@@ -64,3 +66,12 @@ def test_notebook_cache_folder_is_keyed_on_the_code_and_old_ones_pruned(tmp_path
     (tmp_path / "llmnotes" / "a.py").write_text("x = 2\n")
     mkdocs_hooks.on_config(config)
     assert Path(plugin.config["cache_dir"]).name != first.name
+
+
+def test_corrupt_store_stops_the_build_with_the_way_to_recover(tmp_path):
+    from mkdocs.exceptions import PluginError
+
+    (tmp_path / "generated").mkdir()
+    (tmp_path / "generated" / "metrics.json").write_text("{ not json")
+    with pytest.raises(PluginError, match=r"is not valid JSON.*git checkout"):
+        mkdocs_hooks.on_pre_build({"docs_dir": str(tmp_path)})

@@ -211,3 +211,38 @@ def test_killed_run_keeps_every_earlier_artefact(tmp_path):
     assert figure.read_bytes().startswith(b"<?xml")
     leftovers = [p.name for p in (docs / "generated").rglob("*.tmp")]
     assert leftovers == []
+
+
+#: Real experiments whose results must not depend on the run: seeded training, model inference,
+#: tokenization and figures. The speed experiments are left out: their values are timings.
+DETERMINISTIC = [
+    "tokenization.week1_wordpiece",
+    "embeddings.contextual_vs_static",
+    "rnns.vanishing_gradients",
+    "transformers.attention_maps",
+]
+
+
+def test_regenerating_twice_gives_identical_metrics_and_figures(tmp_path):
+    from llmnotes.experiments import load_topics
+
+    experiments = load_topics(DETERMINISTIC)
+    runs = []
+    for name in ("first", "second"):
+        docs = tmp_path / name
+        store = MetricsStore(docs / "generated" / "metrics.json")
+        outcomes = regenerate(experiments, store, docs, offline=True, show_progress=False)
+        assert [o.status for o in outcomes] == ["ran"] * len(DETERMINISTIC), outcomes
+        files = {
+            path.relative_to(docs).as_posix(): path.read_bytes()
+            for path in (docs / "generated" / "figures").rglob("*")
+            if path.is_file()
+        }
+        values = {exp.name: store.best(exp.name)[1].values for exp in experiments}
+        runs.append((values, files))
+    (first_values, first_files), (second_values, second_files) = runs
+    assert first_values == second_values  # exactly: no float tolerance is needed
+    assert sorted(first_files) == sorted(second_files)
+    assert any(name.endswith(".json") for name in first_files)  # interactive data too
+    changed = [name for name in first_files if first_files[name] != second_files[name]]
+    assert not changed, f"figures differ between runs: {changed}"

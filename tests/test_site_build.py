@@ -173,6 +173,7 @@ def test_publishing_workflow_tests_before_it_deploys():
     jobs = workflow["jobs"]
     steps = [step.get("run", "") + step.get("uses", "") for step in jobs["test-and-build"]["steps"]]
     tests = steps.index("bash scripts/test.sh")
+    assert any("pip-audit --skip-editable" in step for step in steps[tests:])
     assert tests < next(
         i for i, s in enumerate(steps) if s.startswith("actions/upload-pages-artifact")
     )
