@@ -11,7 +11,6 @@ as the entry :data:`PIPELINE`. :func:`summary_rows` reads all of it back as one 
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import os
 import shutil
@@ -134,19 +133,16 @@ def pipeline_timings(
 
 def store_pipeline(store: MetricsStore, values: dict[str, Any], seconds: float) -> None:
     """Write the pipeline timings to the store, with the provenance an experiment gets."""
-    from llmnotes.regenerate import machine_description, package_versions
+    from llmnotes.regenerate import run_provenance
 
-    provenance = {
-        "assets": {},
-        "settings": {"repeats": values["repeats"]},
-        "seed": 0,
-        "versions": package_versions(),
-        "machine": machine_description(),
-        "duration_s": round(seconds, 3),
-        "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        "input_hash": hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:16],
-        "command": "python scripts/bench.py pipeline",
-    }
+    provenance = run_provenance(
+        assets={},
+        settings={"repeats": values["repeats"]},
+        seed=0,
+        seconds=seconds,
+        input_hash=hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:16],
+        command="python scripts/bench.py pipeline",
+    )
     store.put(PIPELINE, "none", Entry(values, provenance))
 
 

@@ -22,6 +22,15 @@ FINGERPRINT_FOLDER = re.compile(r"^[0-9a-f]{16}$")
 TITLE = re.compile(r"^# .+$", re.M)
 
 
+def site_root_prefix(page: Any) -> str:
+    """The way from a page's address up to the site's root (``"../"`` for ``tokenization/``).
+
+    Raw HTML links are not rewritten by MkDocs, so they are relative to the address, not to the
+    Markdown file.
+    """
+    return "../" * page.url.count("/")
+
+
 def on_config(config: Any) -> Any:
     """Key mkdocs-jupyter's execution cache on the package's code as well as the notebook."""
     plugin = config.plugins.get("mkdocs-jupyter")
@@ -65,8 +74,7 @@ def on_page_markdown(markdown: str, page: Any, config: Any, files: Any) -> str:
     markdown = filler.fill(
         strip_test_settings(markdown), lambda msg: log.warning(f"{where}: {msg}")
     )
-    # Raw HTML links are not rewritten by MkDocs: they are relative to the page's address.
-    links = notebook_links(where, "../" * page.url.count("/"))
+    links = notebook_links(where, site_root_prefix(page))
     title = TITLE.search(markdown)
     if links and title:
         markdown = f"{markdown[: title.end()]}\n\n{links}\n{markdown[title.end() :]}"
@@ -76,7 +84,7 @@ def on_page_markdown(markdown: str, page: Any, config: Any, files: Any) -> str:
 def on_page_content(html: str, page: Any, config: Any, files: Any) -> str:
     """Render LaTeX math to MathML; give notebook pages their Colab and download links."""
     where = page.file.src_uri
-    if where.endswith(".ipynb") and (links := notebook_links(where, "../" * page.url.count("/"))):
+    if where.endswith(".ipynb") and (links := notebook_links(where, site_root_prefix(page))):
         end = html.find("</h1>")
         html = links + html if end < 0 else f"{html[: end + 5]}\n{links}{html[end + 5 :]}"
     return render_math(html)

@@ -74,6 +74,29 @@ def figure_path(docs: Path, experiment: str, figure: str, asset_key: str) -> Pat
     return docs / "generated" / "figures" / experiment / f"{figure}.{asset_key}.svg"
 
 
+def run_provenance(
+    *,
+    assets: dict[str, Any],
+    settings: dict[str, Any],
+    seed: int,
+    seconds: float,
+    input_hash: str,
+    command: str,
+) -> dict[str, Any]:
+    """The provenance stored with a result: what it ran on, with what, where, when and how long."""
+    return {
+        "assets": assets,
+        "settings": settings,
+        "seed": seed,
+        "versions": package_versions(),
+        "machine": machine_description(),
+        "duration_s": round(seconds, 3),
+        "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "input_hash": input_hash,
+        "command": command,
+    }
+
+
 def is_fresh(entry: Entry | None, input_hash: str, docs: Path) -> bool:
     """Whether ``entry`` was produced from ``input_hash`` and all its figure files are on disk."""
     if entry is None or entry.input_hash != input_hash:
@@ -107,17 +130,14 @@ def run_one(
             data_path = path.with_suffix(".json")
             write_atomic(data_path, figure_data_bytes(output.data))
             figures[name]["data"] = data_path.relative_to(docs).as_posix()
-    provenance = {
-        "assets": {role: res.provenance() for role, res in sorted(choice.assets.items())},
-        "settings": dict(exp.settings),
-        "seed": exp.seed,
-        "versions": package_versions(),
-        "machine": machine_description(),
-        "duration_s": round(seconds, 3),
-        "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        "input_hash": exp.input_hash(choice),
-        "command": f"llmnotes regenerate {exp.topic}",
-    }
+    provenance = run_provenance(
+        assets={role: res.provenance() for role, res in sorted(choice.assets.items())},
+        settings=dict(exp.settings),
+        seed=exp.seed,
+        seconds=seconds,
+        input_hash=exp.input_hash(choice),
+        command=f"llmnotes regenerate {exp.topic}",
+    )
     store.put(exp.name, choice.key, Entry(result.values, provenance, figures, choice.preference))
     return seconds
 
