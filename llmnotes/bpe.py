@@ -13,8 +13,10 @@ the printable character the byte-level alphabet maps each byte to.
 
 Examples:
     >>> bpe = BPETokenizer.train("low lower lowest", vocab_size=260)
-    >>> [bpe.token_bytes(t) for t in bpe.encode("lowest")]
-    [b'low', b'est']
+    >>> [bpe.token_bytes(256 + i) for i in range(4)]  # the four merges, in order
+    [b'lo', b'low', b' low', b' lowe']
+    >>> [bpe.token_bytes(t) for t in bpe.encode("low lowest")]
+    [b'low', b' lowe', b's', b't']
     >>> bpe.decode(bpe.encode("héllo 🙂"))
     'héllo 🙂'
 """

@@ -6,7 +6,8 @@
 - one file per label: ``neg=FILE pos=FILE`` (one example per line);
 - an aclImdb-style folder: one sub-folder per label, one text file per example;
 - ``label sentence`` lines, as in the SST-2 files of the Kim (2014) split (``stsa.binary.*``);
-- a Hugging Face hub data set id with a split, ``stanfordnlp/sst2:train`` (online only).
+- and, with :func:`load_hub_dataset`, a hub data set id with a split, ``stanfordnlp/sst2:train``
+  (online only).
 
 String labels are mapped to ids in sorted order ("negative" 0, "positive" 1); integer labels keep
 their values. Every problem (a missing column, one class only, an empty file) raises
@@ -26,12 +27,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from llmnotes.errors import UserError
+
 TABLE_SUFFIXES = {".csv", ".tsv", ".json", ".jsonl", ".parquet"}
 TEXT_COLUMNS = ("text", "sentence", "review", "content")
 LABEL_COLUMNS = ("label", "labels", "sentiment", "class")
 
 
-class DataError(ValueError):
+class DataError(UserError, ValueError):
     """A data file or folder that cannot be used as labelled text; the message names the fix."""
 
 
@@ -123,7 +126,7 @@ def load_labelled(
     text_column: str | None = None,
     label_column: str | None = None,
 ) -> LabelledData:
-    """Load labelled text from a path, ``NAME=FILE`` pairs, or ``hub/id:split``.
+    """Load labelled text from a local path or ``NAME=FILE`` pairs.
 
     Args:
         spec: What to load (see the module docstring); a list for several ``NAME=FILE`` pairs.
@@ -145,8 +148,6 @@ def load_labelled(
         if path.suffix.lower() in TABLE_SUFFIXES:
             return _table(path, text_column, label_column)
         return _label_first_lines(path)
-    if "/" in parts[0] and not parts[0].startswith((".", "/", "~")):
-        return _hub(parts[0], text_column, label_column)
     raise DataError(f"no such file or folder: {parts[0]}")
 
 
@@ -231,7 +232,14 @@ def _label_first_lines(path: Path) -> LabelledData:
     return LabelledData.from_pairs(pairs, str(path))
 
 
-def _hub(spec: str, text_column: str | None, label_column: str | None) -> LabelledData:
+def load_hub_dataset(
+    spec: str, text_column: str | None = None, label_column: str | None = None
+) -> LabelledData:
+    """Load labelled text from a Hugging Face hub data set, ``owner/name:split`` (online only).
+
+    Raises:
+        DataError: The data set cannot be loaded, or lacks a text or label column.
+    """
     name, _, split = spec.partition(":")
     from datasets import load_dataset
 
@@ -292,3 +300,14 @@ def sst2_splits(folder: Path) -> dict[str, LabelledData]:
         "validation": validation,
         "test": named(_table(parquet["validation"][0], "sentence", "label")),
     }
+
+
+def pang_lee_data(gensim_test_data: Path) -> LabelledData:
+    """Gensim's 200 labelled review sentences (``__label__neg`` / ``__label__pos``)."""
+    from llmnotes.corpora import pang_lee_sentences
+
+    labels = [
+        line.split(" ", 1)[0].removeprefix("__label__")
+        for line in _read(gensim_test_data / "pang_lee_polarity.cor").splitlines()
+    ]
+    return LabelledData.from_pairs(zip(pang_lee_sentences(gensim_test_data), labels, strict=True))

@@ -16,14 +16,14 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from llmnotes import __version__
-from llmnotes.assets import REGISTRY, AssetUnavailable, enter_offline_mode, is_offline
-from llmnotes.metrics import MetricsStoreError
-from llmnotes.paths import docs_dir, metrics_path, repo_root
-from llmnotes.tables import format_table
+from llmnotes.errors import UserError
+from llmnotes.pipeline.assets import REGISTRY, AssetUnavailable, enter_offline_mode, is_offline
+from llmnotes.pipeline.paths import docs_dir, metrics_path, repo_root
+from llmnotes.pipeline.tables import format_table
 
 
-class UsageError(Exception):
-    """An error the user can fix; printed as one line."""
+class UsageError(UserError):
+    """A command line that cannot be run as given; printed as one line."""
 
 
 def parse_asset_overrides(pairs: Sequence[str]) -> dict[str, str]:
@@ -65,12 +65,9 @@ def cmd_assets(args: argparse.Namespace) -> int:
             if remote and not offline:
                 rows.append((asset.name, "online", remote[0].kind, remote[0].how_to_provide()))
             else:
-                ways = f"{asset.env_var}=PATH or " + " or ".join(
-                    s.how_to_provide() for s in asset.sources
-                )
-                stand_ins = [a.name for a in REGISTRY.values() if a.stand_in_for == asset.name]
-                if stand_ins:
-                    ways = f"offline stand-in: {', '.join(stand_ins)}; to get it: {ways}"
+                ways = " or ".join(asset.ways_to_provide())
+                if asset.stand_ins:
+                    ways = f"offline stand-in: {', '.join(asset.stand_ins)}; to get it: {ways}"
                 rows.append((asset.name, "missing", "-", ways))
     print(format_table(rows))
     print(
@@ -84,14 +81,11 @@ def cmd_regenerate(args: argparse.Namespace) -> int:
     """Run the stale experiments of the given topics (all topics by default)."""
     offline = _decide_offline(args.offline)
     overrides = parse_asset_overrides(args.asset)
-    from llmnotes.experiments import load_topics
-    from llmnotes.metrics import MetricsStore
-    from llmnotes.regenerate import regenerate, stale_entries, summary_table
+    from llmnotes.pipeline.experiment import load_topics
+    from llmnotes.pipeline.metrics import MetricsStore
+    from llmnotes.pipeline.regenerate import regenerate, stale_entries, summary_table
 
-    try:
-        experiments = load_topics(args.topics)
-    except KeyError as error:
-        raise UsageError(str(error.args[0])) from None
+    experiments = load_topics(args.topics)
     store = MetricsStore(metrics_path())
     if args.check:
         stale = stale_entries(experiments, store, docs_dir(), offline=offline)
@@ -108,6 +102,7 @@ def cmd_regenerate(args: argparse.Namespace) -> int:
         force=args.force,
         overrides=overrides,
         show_progress=not args.quiet,
+        all_assets=args.all_assets,
     )
     print(summary_table(outcomes))
     counts = {
@@ -125,16 +120,13 @@ def cmd_regenerate(args: argparse.Namespace) -> int:
 def cmd_tokenize(args: argparse.Namespace) -> int:
     """Print the tokens (and ids) of a text."""
     offline = _decide_offline(args.offline)
-    from llmnotes.paths import cache_dir
-    from llmnotes.tokenization import tokenize_with
+    from llmnotes.pipeline.inputs import tokenize_with
+    from llmnotes.pipeline.paths import cache_dir
 
     method = getattr(args, "with")
     if args.ids and method == "nltk":
         raise UsageError("NLTK word tokens have no ids; use --with bert or --with bpe")
-    try:
-        result = tokenize_with(method, " ".join(args.text), cache_dir(), offline=offline)
-    except ValueError as error:
-        raise UsageError(str(error)) from None
+    result = tokenize_with(method, " ".join(args.text), cache_dir(), offline=offline)
     print(f"tokens: {result.tokens}")
     if args.ids:
         print(f"ids:    {result.ids}")
@@ -143,25 +135,18 @@ def cmd_tokenize(args: argparse.Namespace) -> int:
 
 
 def _open_vectors(args: argparse.Namespace) -> tuple[object, str]:
-    from llmnotes.embeddings import VectorsFormatError, open_vectors
+    from llmnotes.pipeline.inputs import open_vectors
 
-    offline = _decide_offline(args.offline)
-    try:
-        return open_vectors(args.vectors, offline=offline)
-    except (VectorsFormatError, FileNotFoundError) as error:
-        raise UsageError(str(error)) from None
+    return open_vectors(args.vectors, offline=_decide_offline(args.offline))
 
 
 def cmd_similarity(args: argparse.Namespace) -> int:
     """Print the cosine similarity of two words."""
-    from llmnotes.embeddings import UnknownWord, check_word, cosine
+    from llmnotes.embeddings import check_word, cosine
 
     vectors, source = _open_vectors(args)
-    try:
-        for word in (args.first, args.second):
-            check_word(vectors, word)
-    except UnknownWord as error:
-        raise UsageError(str(error)) from None
+    for word in (args.first, args.second):
+        check_word(vectors, word)
     value = cosine(vectors[args.first], vectors[args.second])
     print(f"{value:.{args.digits}f}")
     print(f"(cosine of {args.first!r} and {args.second!r}; {source})", file=sys.stderr)
@@ -170,13 +155,10 @@ def cmd_similarity(args: argparse.Namespace) -> int:
 
 def cmd_neighbours(args: argparse.Namespace) -> int:
     """Print the nearest words of a word."""
-    from llmnotes.embeddings import UnknownWord, neighbours
+    from llmnotes.embeddings import neighbours
 
     vectors, source = _open_vectors(args)
-    try:
-        found = neighbours(vectors, args.word, args.k)
-    except UnknownWord as error:
-        raise UsageError(str(error)) from None
+    found = neighbours(vectors, args.word, args.k)
     print(format_table([("word", "cosine"), *[(w, f"{s:.4f}") for w, s in found]]))
     print(f"({source})", file=sys.stderr)
     return 0
@@ -185,20 +167,16 @@ def cmd_neighbours(args: argparse.Namespace) -> int:
 def cmd_finetune(args: argparse.Namespace) -> int:
     """Fine-tune a classifier and print its final metrics."""
     offline = _decide_offline(args.offline)
-    from llmnotes.classification_data import DataError
-    from llmnotes.finetune import FinetuneConfig, ModelError, finetune
-    from llmnotes.finetune_data import finetune_inputs
+    from llmnotes.finetune import FinetuneConfig, finetune
+    from llmnotes.pipeline.inputs import finetune_inputs
 
-    try:
-        model, splits = finetune_inputs(args, offline=offline)
-        config = FinetuneConfig(
-            epochs=args.epochs, lr=args.lr, batch_size=args.batch_size, max_length=args.max_length,
-            seed=args.seed, early_stopping=args.early_stopping, progress=not args.quiet,
-        )  # fmt: skip
-        metrics = finetune(model, splits["train"], splits["validation"], Path(args.output),
-                           config, test=splits.get("test"), resume=args.resume)  # fmt: skip
-    except (DataError, ModelError) as error:
-        raise UsageError(str(error)) from None
+    model, splits = finetune_inputs(args, offline=offline)
+    config = FinetuneConfig(
+        epochs=args.epochs, lr=args.lr, batch_size=args.batch_size, max_length=args.max_length,
+        seed=args.seed, early_stopping=args.early_stopping, progress=not args.quiet,
+    )  # fmt: skip
+    metrics = finetune(model, splits["train"], splits["validation"], Path(args.output),
+                       config, test=splits.get("test"), resume=args.resume)  # fmt: skip
     if os.environ.get("RANK", "0") != "0":
         return 0  # one table, from the first process
     rows = [("split", "accuracy", "F1", "loss")]
@@ -220,18 +198,12 @@ def cmd_finetune(args: argparse.Namespace) -> int:
 def cmd_sentiment(args: argparse.Namespace) -> int:
     """Print the label and score of each text."""
     offline = _decide_offline(args.offline)
-    from llmnotes.assets import resolve_first
-    from llmnotes.finetune_data import resolve_model
-    from llmnotes.transformers_experiments import classify
+    from llmnotes.experiments.transformers import classify
+    from llmnotes.pipeline.assets import resolve_first
+    from llmnotes.pipeline.inputs import model_location
 
     if args.model:
-        folder, source = resolve_model(args.model, offline), args.model
-        looks_like_path = "/" in args.model.strip("/") and args.model.count("/") != 1
-        if isinstance(folder, str) and (looks_like_path or args.model.startswith((".", "~", "/"))):
-            raise UsageError(
-                f"no such model folder: {args.model}; pass a folder written by `llmnotes "
-                "finetune`, an asset name (minilm-sst2) or a hub id (owner/name)"
-            )
+        folder, source = model_location(args.model, offline), args.model
     else:
         found, _ = resolve_first(("distilbert-sst2", "minilm-sst2"), offline=offline)
         folder, source = found.path, f"{found.asset} ({found.location})"
@@ -253,9 +225,10 @@ def cmd_sentiment(args: argparse.Namespace) -> int:
 def cmd_attention(args: argparse.Namespace) -> int:
     """Write a heat map of one attention head (or all heads of a layer) for a text."""
     _decide_offline(args.offline)
-    from llmnotes.assets import resolve
-    from llmnotes.figures import new_figure, save_svg
-    from llmnotes.transformers_experiments import attention_heatmap, attention_weights
+    from llmnotes.experiments.transformers import attention_heatmap, attention_weights
+    from llmnotes.figures import new_figure
+    from llmnotes.pipeline.assets import resolve
+    from llmnotes.pipeline.metrics import save_svg
 
     if not args.text.strip():
         raise UsageError("nothing to show: the text is empty")
@@ -279,7 +252,7 @@ def cmd_attention(args: argparse.Namespace) -> int:
 
 def cmd_notebooks(args: argparse.Namespace) -> int:
     """Write the notebooks generated from the pages (or, with ``--check``, list stale ones)."""
-    from llmnotes.notebooks import write_notebooks
+    from llmnotes.pipeline.notebooks import write_notebooks
 
     changed = write_notebooks(docs_dir(), check=args.check)
     verb = "stale" if args.check else "written"
@@ -346,6 +319,11 @@ def build_parser() -> argparse.ArgumentParser:
     regen.add_argument("--force", action="store_true", help="run even when inputs are unchanged")
     regen.add_argument(
         "--check", action="store_true", help="only report stored entries that are stale here"
+    )
+    regen.add_argument(
+        "--all-assets",
+        action="store_true",
+        help="run on stand-ins too, even where a fresh result on the preferred asset is stored",
     )
     regen.add_argument("--quiet", action="store_true", help="no progress bars")
     regen.set_defaults(func=cmd_regenerate)
@@ -447,6 +425,15 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def command_names() -> list[str]:
+    """Every command of the command line, as the parser knows them."""
+    parser = build_parser()
+    for action in parser._subparsers._group_actions:  # argparse keeps them nowhere public
+        if isinstance(action, argparse._SubParsersAction):
+            return list(action.choices)
+    return []
+
+
 #: Characters that would break an error message's single line.
 CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
@@ -456,7 +443,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (UsageError, AssetUnavailable, MetricsStoreError) as error:
+    except UserError as error:
         print(f"llmnotes: error: {one_line(str(error))}", file=sys.stderr)
         return 2
 

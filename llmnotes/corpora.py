@@ -1,15 +1,25 @@
-"""Real text corpora the experiments run on, read from resolved assets.
+"""Real text corpora the experiments run on, read from the folders their assets resolve to.
+
+:func:`split_corpus` is the one place that decides what a corpus asset means as text to learn
+from and text held out to measure on; :func:`alphabetic_words` the one word filter.
 
 Examples:
-    >>> from llmnotes.assets import resolve
-    >>> lines = pang_lee_sentences(resolve("gensim-test-data", offline=True).path)
+    >>> from gensim.test.utils import datapath
+    >>> lines = pang_lee_sentences(Path(datapath("")))
     >>> len(lines), lines[0]
     (200, 'simplistic , silly and tedious .')
+    >>> alphabetic_words(["The <unk> cat @-@ sat 3 times"])
+    ['The', 'cat', 'sat', 'times']
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
+
+#: The corpus assets, most preferred first: WikiText-2, else the texts gensim ships.
+CORPORA = ("wikitext2", "gensim-test-data")
 
 
 def read_text(path: Path) -> str:
@@ -65,3 +75,61 @@ def wikitext2(folder: Path, split: str = "valid") -> list[str]:
 
         lines = [line for p in parquet for line in pq.read_table(p)["text"].to_pylist()]
     return [line.strip() for line in lines if line.strip()]
+
+
+def alphabetic_words(lines: list[str], lower: bool = False) -> list[str]:
+    """The alphabetic words of ``lines`` (so ``<unk>``, numbers and ``@-@`` are left out)."""
+    return [w.lower() if lower else w for line in lines for w in line.split() if w.isalpha()]
+
+
+@dataclass(frozen=True)
+class Corpus:
+    """A corpus split for an experiment: text to learn from and held-out text to measure on.
+
+    Attributes:
+        name: What the split is called on a page.
+        train: The lines to learn from.
+        held_out: The lines to measure on.
+        whole: What both parts together are called (for experiments that learn from all of it).
+    """
+
+    name: str
+    train: list[str]
+    held_out: list[str]
+    whole: str = ""
+
+
+class Located(Protocol):
+    """An asset found on disk: its name and its folder (a resolved asset of the pipeline)."""
+
+    asset: str
+    path: Path
+
+
+def split_corpus(corpus: Located) -> Corpus:
+    """The lines of a corpus asset, split into training and held-out text.
+
+    Args:
+        corpus: A resolved ``wikitext2`` (learn on the validation part, measure on the test
+            part) or ``gensim-test-data`` (learn on the Lee news texts, measure on the Pang-Lee
+            reviews).
+
+    Raises:
+        ValueError: The asset is not one of :data:`CORPORA`.
+    """
+    asset, folder = corpus.asset, corpus.path
+    if asset == "wikitext2":
+        return Corpus(
+            "WikiText-2",
+            wikitext2(folder, "valid"),
+            wikitext2(folder, "test"),
+            "WikiText-2 (validation + test)",
+        )
+    if asset == "gensim-test-data":
+        return Corpus(
+            "gensim Lee news (held out: Pang-Lee reviews)",
+            lee_background(folder),
+            pang_lee_sentences(folder),
+            "gensim Lee news + Pang-Lee reviews",
+        )
+    raise ValueError(f"{asset!r} is not a corpus; corpora: {', '.join(CORPORA)}")

@@ -1,6 +1,6 @@
 """Word embeddings: load vectors, compare words, and measure whether the vectors mean anything.
 
-The experiments of the embeddings page live in :mod:`llmnotes.embeddings_experiments`; the
+The experiments of the embeddings page live in :mod:`llmnotes.experiments.embeddings`; the
 from-scratch trainers in :mod:`llmnotes.word2vec` and :mod:`llmnotes.glove`.
 
 Examples:
@@ -19,16 +19,18 @@ from typing import Any
 
 import numpy as np
 
+from llmnotes.errors import UserError
+
 #: The benchmark files gensim ships (``gensim.test.utils.datapath``).
 BENCHMARKS = {"ws353": "wordsim353.tsv", "simlex": "simlex999.txt"}
 ANALOGIES = "questions-words.txt"
 
 
-class VectorsFormatError(ValueError):
+class VectorsFormatError(UserError, ValueError):
     """Raised when a file is not a GloVe or word2vec text file."""
 
 
-class UnknownWord(KeyError):
+class UnknownWord(UserError, KeyError):
     """Raised for a word the vectors do not have; the message suggests close spellings."""
 
     def __str__(self) -> str:
@@ -218,39 +220,3 @@ def pca_2d(matrix: np.ndarray) -> np.ndarray:
     _, _, vt = np.linalg.svd(centred, full_matrices=False)
     components = vt[:2] * np.sign(vt[:2, :1] + 1e-12)  # a deterministic orientation
     return centred @ components.T
-
-
-#: What ``--vectors`` falls back to, in order: GloVe, then MiniLM's static embeddings offline.
-DEFAULT_VECTORS = ("glove-wiki-gigaword-50", "minilm")
-
-
-def open_vectors(name_or_path: str | None, offline: bool | None = None) -> tuple[Any, str]:
-    """Load vectors for the command line from an asset name, a file, or the defaults.
-
-    Args:
-        name_or_path: A registered asset (``glove-wiki-gigaword-50``, ``minilm``), a path to a
-            vectors file, or ``None`` for the first of :data:`DEFAULT_VECTORS` that resolves.
-        offline: Skip the network.
-
-    Returns:
-        The vectors and a one-line description of where they came from.
-
-    Raises:
-        llmnotes.assets.AssetUnavailable: No default resolves.
-        VectorsFormatError: The file is not a vectors text file.
-        FileNotFoundError: The path does not exist.
-    """
-    from llmnotes.assets import REGISTRY, resolve_first
-
-    if name_or_path is not None and name_or_path not in REGISTRY:
-        path = Path(name_or_path).expanduser()
-        if not path.exists():
-            raise FileNotFoundError(f"no such vectors file or asset: {name_or_path}")
-        return load_vectors(path), f"vectors from {path}"
-    names = (name_or_path,) if name_or_path else DEFAULT_VECTORS
-    found, rank = resolve_first(names, offline=offline)
-    if found.asset == "minilm":
-        vectors = static_token_vectors(found.path)
-        note = ", the offline stand-in for GloVe" if rank else ""
-        return vectors, f"MiniLM static input embeddings ({found.location}){note}"
-    return load_vectors(found.path), f"{found.asset} ({found.location})"

@@ -15,7 +15,6 @@ Examples:
 from __future__ import annotations
 
 import io
-from pathlib import Path
 from typing import Any
 
 import matplotlib
@@ -76,10 +75,3 @@ def svg_bytes(fig: Any) -> bytes:
     fig.savefig(buffer, format="svg", metadata={"Date": None, "Creator": "llmnotes"})
     plt.close(fig)
     return buffer.getvalue()
-
-
-def save_svg(fig: Any, path: Path) -> None:
-    """Write ``fig`` to ``path`` as SVG, atomically (temporary file, then rename)."""
-    from llmnotes.metrics import write_atomic
-
-    write_atomic(path, svg_bytes(fig))

@@ -23,9 +23,10 @@ from typing import Any
 import numpy as np
 
 from llmnotes.classification_data import LabelledData
+from llmnotes.errors import UserError
 
 
-class ModelError(ValueError):
+class ModelError(UserError, ValueError):
     """A model that cannot be fine-tuned as given; the message names the fix."""
 
 

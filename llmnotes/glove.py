@@ -8,7 +8,7 @@ pairs (uninformative) count less. It fits them with AdaGrad; the embedding is ``
 
 Examples:
     >>> m = cooccurrence([np.array([0, 1, 2])], vocab_size=3, window=2).toarray()
-    >>> m[0, 1], m[0, 2], m[2, 0]
+    >>> float(m[0, 1]), float(m[0, 2]), float(m[2, 0])
     (1.0, 0.5, 0.5)
 """
 

@@ -17,6 +17,9 @@ BERT_TOKENS = ["transformers", "power", "modern", "ll", "##ms"]
 #: cosine(king, queen) with gensim's glove-wiki-gigaword-50, to four decimals.
 KING_QUEEN_COSINE = 0.7839
 
+#: The sentence given to the default sentiment-analysis pipeline. The plan reports only the score;
+#: the week's first sentence is the one this site assumes.
+SENTIMENT_SENTENCE = NLTK_SENTENCE
 #: Score of the default sentiment-analysis pipeline on the week-1 sentence.
 SENTIMENT_SCORE = 0.99983
 

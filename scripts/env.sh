@@ -20,13 +20,21 @@ if [ ! -x "$VENV/bin/python" ]; then
   echo "==> creating $VENV"
   "$(pick_python)" -m venv "$VENV"
 fi
+# What to install: "site" (build the site) or "site,test" (scripts/test.sh sets it).
+EXTRAS="${LLMNOTES_EXTRAS:-site}"
 stamp="$VENV/.llmnotes-installed"
 wanted="$(cat pyproject.toml constraints.txt | sha256sum | cut -c1-16)"
-if [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]; then
-  echo "==> installing llmnotes and its pinned dependencies into $VENV"
+read -r have_hash have_extras < "$stamp" 2>/dev/null || true
+missing=""
+for extra in ${EXTRAS//,/ }; do
+  case ",${have_extras:-}," in *",$extra,"*) ;; *) missing="yes" ;; esac
+done
+if [ "${have_hash:-}" != "$wanted" ] || [ -n "$missing" ]; then
+  [ "${have_hash:-}" = "$wanted" ] && EXTRAS="$have_extras,$EXTRAS"
+  echo "==> installing llmnotes[$EXTRAS] and its pinned dependencies into $VENV"
   "$VENV/bin/python" -m pip install --quiet --upgrade pip
-  "$VENV/bin/python" -m pip install --quiet -c constraints.txt -e ".[test]"
-  echo "$wanted" > "$stamp"
+  "$VENV/bin/python" -m pip install --quiet -c constraints.txt -e ".[$EXTRAS]"
+  echo "$wanted $EXTRAS" > "$stamp"
 fi
 export PATH="$PWD/$VENV/bin:$PATH"
 export NO_MKDOCS_2_WARNING=1

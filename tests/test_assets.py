@@ -3,8 +3,8 @@ from pathlib import Path
 
 import pytest
 
-from llmnotes import assets
-from llmnotes.assets import (
+from llmnotes.pipeline import assets
+from llmnotes.pipeline.assets import (
     Asset,
     AssetUnavailable,
     ExplicitPath,

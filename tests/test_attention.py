@@ -2,13 +2,13 @@ import pytest
 import torch
 from torch.nn import functional as F
 
-from llmnotes.assets import resolve
 from llmnotes.attention import (
     BertEncoder,
     MultiHeadAttention,
     scaled_dot_product_attention,
     sentence_embedding,
 )
+from llmnotes.pipeline.assets import resolve
 
 SENTENCES = [
     "Transformers power modern LLMs",

@@ -2,23 +2,28 @@ import sys
 
 import pytest
 
-from llmnotes import benchmarks
-from llmnotes.benchmarks import (
+from llmnotes.pipeline import benchmarks
+from llmnotes.pipeline.benchmarks import (
     PIPELINE,
-    SPEED_EXPERIMENTS,
     fresh_copy,
     pipeline_timings,
+    speed_experiments,
     store_pipeline,
     summary_rows,
+    summary_spec,
     timed,
 )
-from llmnotes.experiments import TOPIC_MODULES, load_topics
-from llmnotes.metrics import Entry, MetricsStore
+from llmnotes.pipeline.experiment import load_topics, topics
+from llmnotes.pipeline.metrics import Entry, MetricsStore
 
 
-def test_every_sub_benchmark_names_registered_speed_experiments():
-    for names in SPEED_EXPERIMENTS.values():
-        assert [exp.name for exp in load_topics(names)] == names
+def test_speed_experiments_are_those_declaring_summary_rows():
+    found = speed_experiments()
+    assert found["tokenization"] == ["tokenization.wordpiece_throughput"]
+    declared = {exp.name for exp in load_topics() if exp.speed}
+    assert {name for names in found.values() for name in names} == declared
+    for experiment, row in summary_spec():  # every row names a value its experiment stores
+        assert experiment == PIPELINE or experiment in declared, row.label
 
 
 def test_summary_shows_ratios_and_what_is_not_measured(tmp_path):
@@ -28,7 +33,7 @@ def test_summary_shows_ratios_and_what_is_not_measured(tmp_path):
     rows = {row[0]: row[1:] for row in summary_rows(store)}
     assert rows["Trainer / plain loop (samples/s; goal ≥ 0.90×)"] == ("45.0", "50.0", "0.9×")
     assert rows["no-op regenerate + build (s; goal < 15)"] == ("not measured", "", "")
-    assert len(rows) == len(benchmarks.SUMMARY) + 1  # and the header
+    assert len(rows) == len(summary_spec()) + 1  # unique labels, and the header
 
 
 def test_fresh_copy_leaves_out_environments_and_caches(tmp_path):
@@ -59,9 +64,9 @@ def test_pipeline_timings_measure_every_stage_and_check_the_goals(tmp_path, monk
     monkeypatch.setattr(benchmarks, "timed", fake_timed)
     monkeypatch.setattr(benchmarks, "fresh_copy", lambda root, into: into)
     values = pipeline_timings(tmp_path, tmp_path / "data", repeats=2, say=lambda _: None)
-    assert set(values["packaged_regeneration_seconds"]) == set(TOPIC_MODULES)
-    assert values["packaged_regeneration_total"] == 2.0 * len(TOPIC_MODULES)
-    assert values["shared_data_regeneration_total"] == 2.0 * len(TOPIC_MODULES)
+    assert set(values["packaged_regeneration_seconds"]) == set(topics())
+    assert values["packaged_regeneration_total"] == 2.0 * len(topics())
+    assert values["shared_data_regeneration_total"] == 2.0 * len(topics())
     assert values["noop_seconds"] == 4.0 and values["warm_build_seconds"] == 2.0
     assert values["goals"] == {"noop_under_15s": True, "packaged_regeneration_under_10min": True}
     assert (

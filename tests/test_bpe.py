@@ -4,9 +4,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from llmnotes.assets import resolve
 from llmnotes.bpe import BPETokenizer, byte_alphabet, merge, pairs_of, pre_tokenize
 from llmnotes.corpora import lee_background, pang_lee_sentences
+from llmnotes.pipeline.assets import resolve
 
 
 @pytest.fixture(scope="module")

@@ -5,6 +5,7 @@ import pytest
 from llmnotes.classification_data import (
     DataError,
     LabelledData,
+    load_hub_dataset,
     load_labelled,
     sst2_splits,
     stratified_split,
@@ -113,7 +114,7 @@ def test_offline_hub_id_is_one_clear_line(monkeypatch):
     with pytest.raises(
         DataError, match=r"cannot load hub data set 'stanfordnlp/imdb:train' \(online only\)"
     ):
-        load_labelled("stanfordnlp/imdb:train")
+        load_hub_dataset("stanfordnlp/imdb:train")
 
 
 def test_stratified_split_keeps_label_shares():

@@ -7,21 +7,12 @@ import time
 
 import pytest
 
-from llmnotes.cli import UsageError, build_parser, main, parse_asset_overrides
-from llmnotes.experiments import TOPIC_MODULES
+from llmnotes.cli import UsageError, build_parser, command_names, main, parse_asset_overrides
+from llmnotes.pipeline.experiment import topics
 
 from conftest import ROOT, SHARED_DATA, needs_shared_data
 
-COMMANDS = [
-    "assets",
-    "regenerate",
-    "tokenize",
-    "similarity",
-    "neighbours",
-    "notebooks",
-    "build",
-    "serve",
-]
+COMMANDS = command_names()
 
 
 def llmnotes(*args, env=None, **kwargs):
@@ -73,7 +64,7 @@ def test_unknown_topic_is_one_clear_line():
     result = llmnotes("regenerate", "astrology", "--offline")
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
-        f"llmnotes: error: unknown topic 'astrology'; known topics: {', '.join(TOPIC_MODULES)}"
+        f"llmnotes: error: unknown topic 'astrology'; known topics: {', '.join(topics())}"
     ]
 
 
@@ -122,13 +113,15 @@ def test_build_without_mkdocs_yml_says_where(tmp_path, monkeypatch, capsys):
 
 def test_parser_knows_every_command():
     parser = build_parser()
+    required = {
+        "tokenize": ["some text"], "similarity": ["a", "b"], "neighbours": ["a"],
+        "finetune": ["--train", "x.csv", "--output", "out"], "sentiment": ["x"],
+        "attention": ["x", "--layer", "0", "--out", "a.svg"],
+    }  # fmt: skip
+    assert set(required) <= set(COMMANDS)
+    assert {"assets", "regenerate", "build", "serve", "notebooks"} <= set(COMMANDS)
     for command in COMMANDS:
-        positional = {
-            "tokenize": ["some text"], "similarity": ["a", "b"], "neighbours": ["a"],
-            "finetune": ["--train", "x.csv", "--output", "out"], "sentiment": ["x"],
-            "attention": ["x", "--layer", "0", "--out", "a.svg"],
-        }  # fmt: skip
-        args = [command, *positional.get(command, [])]
+        args = [command, *required.get(command, [])]
         assert parser.parse_args(args).command == command
 
 
@@ -259,7 +252,7 @@ def test_full_disk_or_read_only_docs_is_one_clear_line(
     def refuse(*args, **kwargs):
         raise failure
 
-    monkeypatch.setattr("llmnotes.metrics.os.replace", refuse)
+    monkeypatch.setattr("llmnotes.pipeline.metrics.os.replace", refuse)
     code = main(["regenerate", "tokenization.week1_word_tokens", "--offline", "--quiet"])
     err = capsys.readouterr().err
     assert code == 2

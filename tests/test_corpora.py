@@ -1,7 +1,7 @@
 import pytest
 
-from llmnotes.assets import resolve
 from llmnotes.corpora import lee_background, pang_lee_sentences, read_text, wikitext2
+from llmnotes.pipeline.assets import resolve
 
 from conftest import SHARED_DATA, needs_shared_data
 

@@ -7,8 +7,8 @@ real output after an intended change.
 import pytest
 from pytest_examples import CodeExample, EvalExample, find_examples
 
-from llmnotes.assets import AssetUnavailable, resolve
-from llmnotes.notebooks import is_runnable, required_asset
+from llmnotes.pipeline.assets import AssetUnavailable, resolve
+from llmnotes.pipeline.notebooks import is_runnable, required_asset
 
 from conftest import ROOT
 

@@ -3,7 +3,6 @@ import gzip
 import numpy as np
 import pytest
 
-from llmnotes.assets import resolve
 from llmnotes.embeddings import (
     UnknownWord,
     VectorsFormatError,
@@ -15,10 +14,10 @@ from llmnotes.embeddings import (
     keyed_vectors,
     load_vectors,
     neighbours,
-    open_vectors,
     pca_2d,
     static_token_vectors,
 )
+from llmnotes.pipeline.assets import resolve
 
 from conftest import SHARED_DATA, needs_shared_data
 
@@ -131,18 +130,9 @@ def test_pca_2d_is_deterministic_and_centred():
     assert points.mean(axis=0) == pytest.approx([0, 0], abs=1e-12)
 
 
-def test_open_vectors_falls_back_to_the_stand_in(monkeypatch, tmp_path):
-    monkeypatch.setenv("LLMNOTES_DATA_DIR", str(tmp_path / "absent"))
-    monkeypatch.setenv("GENSIM_DATA_DIR", str(tmp_path / "absent"))
-    _, source = open_vectors(None, offline=True)
-    assert "offline stand-in for GloVe" in source
-    with pytest.raises(FileNotFoundError, match="no such vectors file or asset"):
-        open_vectors(str(tmp_path / "none.txt"))
-
-
 @needs_shared_data
 def test_glove_king_queen_is_the_week1_value():
-    vectors, _ = open_vectors(str(GLOVE))
+    vectors = load_vectors(GLOVE)
     assert round(cosine(vectors["king"], vectors["queen"]), 7) == 0.7839043
 
 

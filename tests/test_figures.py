@@ -1,4 +1,5 @@
-from llmnotes.figures import PALETTE, new_figure, save_svg, svg_bytes
+from llmnotes.figures import PALETTE, new_figure, svg_bytes
+from llmnotes.pipeline.metrics import save_svg
 
 
 def draw():

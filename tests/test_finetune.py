@@ -6,7 +6,7 @@ import sys
 import numpy as np
 import pytest
 
-from llmnotes.assets import resolve
+from llmnotes.classification_data import pang_lee_data
 from llmnotes.finetune import (
     FinetuneConfig,
     ModelError,
@@ -15,7 +15,7 @@ from llmnotes.finetune import (
     finetune,
     load_model_and_tokenizer,
 )
-from llmnotes.finetune_experiments import pang_lee_data
+from llmnotes.pipeline.assets import resolve
 
 TINY = FinetuneConfig(epochs=1, batch_size=8, max_length=16, lr=1e-4, progress=False)
 

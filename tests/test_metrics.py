@@ -3,7 +3,13 @@ import os
 
 import pytest
 
-from llmnotes.metrics import Entry, MetricsStore, MetricsStoreError, MissingMetric, write_atomic
+from llmnotes.pipeline.metrics import (
+    Entry,
+    MetricsStore,
+    MetricsStoreError,
+    MissingMetric,
+    write_atomic,
+)
 
 
 def entry(value, preference=0, **prov):

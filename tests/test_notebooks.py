@@ -1,14 +1,15 @@
 import json
 
-from llmnotes.notebooks import (
-    NOTEBOOKS,
+from llmnotes.pipeline.notebooks import (
     SETUP_CELL,
     colab_url,
     headings,
     notebook_links,
+    notebooks_nav,
     page_notebook,
     write_notebooks,
 )
+from llmnotes.pipeline.site_config import NotebookPage, notebook_pages
 
 from conftest import ROOT
 
@@ -41,11 +42,15 @@ def test_headings_ignore_comments_in_code():
     assert headings(md) == [(1, 1, "T"), (5, 2, "S")]
 
 
-def test_every_generated_notebook_is_in_the_nav():
-    config = (ROOT / "mkdocs.yml").read_text()
-    for name in NOTEBOOKS.values():
-        assert f"notebooks/{name}" in config
-        assert json.loads((ROOT / "docs" / "notebooks" / name).read_text())["cells"]
+def test_notebooks_come_from_the_pages_front_matter_in_nav_order():
+    pages = notebook_pages()
+    assert [p.page for p in pages][:2] == ["index.md", "tokenization.md"]
+    assert pages[0] == NotebookPage("index.md", "quickstart.ipynb", "Quick start")
+    assert notebooks_nav()[1] == {"Tokenization": "notebooks/tokenization.ipynb"}
+    for page in pages:
+        assert json.loads((ROOT / "docs" / "notebooks" / page.notebook).read_text())["cells"]
+    on_disk = {p.name for p in (ROOT / "docs" / "notebooks").glob("*.ipynb")}
+    assert on_disk == {p.notebook for p in pages}, "a notebook without a page, or the reverse"
 
 
 def test_setup_cell_installs_only_where_llmnotes_is_missing():

@@ -1,7 +1,7 @@
 import pytest
 
-from llmnotes.metrics import Entry, MetricsStore
-from llmnotes.pages import ReferenceFiller, format_value, render_math, strip_test_settings
+from llmnotes.pipeline.metrics import Entry, MetricsStore
+from llmnotes.pipeline.pages import ReferenceFiller, format_value, render_math, strip_test_settings
 
 
 @pytest.fixture

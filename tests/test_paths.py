@@ -1,4 +1,4 @@
-from llmnotes import paths
+from llmnotes.pipeline import paths
 
 
 def test_repo_root_holds_mkdocs_yml():

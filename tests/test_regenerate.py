@@ -6,10 +6,10 @@ import textwrap
 
 import pytest
 
-from llmnotes.experiments import Context, FigureOutput, Result, experiment
 from llmnotes.figures import new_figure
-from llmnotes.metrics import Entry, MetricsStore
-from llmnotes.regenerate import figure_path, regenerate, stale_entries, summary_table
+from llmnotes.pipeline.experiment import Context, FigureOutput, Result, experiment
+from llmnotes.pipeline.metrics import Entry, MetricsStore
+from llmnotes.pipeline.regenerate import figure_path, regenerate, stale_entries, summary_table
 
 CALLS: list[str] = []
 
@@ -165,10 +165,10 @@ INTERRUPTED_RUN = textwrap.dedent(
     """
     import sys, time
     from pathlib import Path
-    from llmnotes.experiments import Result, FigureOutput, experiment
+    from llmnotes.pipeline.experiment import Result, FigureOutput, experiment
     from llmnotes.figures import new_figure
-    from llmnotes.metrics import MetricsStore
-    from llmnotes.regenerate import regenerate
+    from llmnotes.pipeline.metrics import MetricsStore
+    from llmnotes.pipeline.regenerate import regenerate
 
     docs = Path(sys.argv[1])
 
@@ -224,7 +224,7 @@ DETERMINISTIC = [
 
 
 def test_regenerating_twice_gives_identical_metrics_and_figures(tmp_path):
-    from llmnotes.experiments import load_topics
+    from llmnotes.pipeline.experiment import load_topics
 
     experiments = load_topics(DETERMINISTIC)
     runs = []
@@ -246,3 +246,62 @@ def test_regenerating_twice_gives_identical_metrics_and_figures(tmp_path):
     assert any(name.endswith(".json") for name in first_files)  # interactive data too
     changed = [name for name in first_files if first_files[name] != second_files[name]]
     assert not changed, f"figures differ between runs: {changed}"
+
+
+@experiment("toy", assets={"tokenizer": ("bert-base-uncased", "minilm")}, register=False)
+def prefers_bert(ctx: Context) -> Result:
+    CALLS.append("prefers_bert")
+    return Result({"on": ctx.assets["tokenizer"].asset})
+
+
+def test_a_stand_in_does_not_redo_a_fresh_result_on_the_preferred_asset(world):
+    _, store, _, _ = world
+    fresh = {"code_hash": prefers_bert.code_hash(), "input_hash": "from-another-machine"}
+    store.put("toy.prefers_bert", "bert-base-uncased", Entry({"on": "bert"}, fresh, {}, 0))
+    (outcome,) = run(world, [prefers_bert])
+    assert (outcome.status, outcome.asset_key) == ("skipped", "minilm")
+    assert "fresh result on bert-base-uncased is kept" in outcome.reason
+    assert CALLS == [] and store.get("toy.prefers_bert", "minilm") is None
+    (outcome,) = run(world, [prefers_bert], all_assets=True)
+    assert outcome.status == "ran" and CALLS == ["prefers_bert"]
+
+
+def test_a_stale_preferred_result_lets_the_stand_in_run(world):
+    _, store, _, _ = world
+    old = {"code_hash": "older-code", "input_hash": "x"}
+    store.put("toy.prefers_bert", "bert-base-uncased", Entry({"on": "bert"}, old, {}, 0))
+    assert [o.status for o in run(world, [prefers_bert])] == ["ran"]
+
+
+@experiment("toy", produces=("minilm-sst2",), register=False)
+def trains_a_model(ctx: Context) -> Result:
+    CALLS.append("trains_a_model")
+    folder = ctx.outputs["minilm-sst2"]
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "config.json").write_text('{"trained": true}')
+    return Result({})
+
+
+@experiment("toy", assets={"classifier": ("minilm-sst2",)}, register=False)
+def uses_the_model(ctx: Context) -> Result:
+    CALLS.append("uses_the_model")
+    return Result({"read": (ctx.assets["classifier"].path / "config.json").read_text()})
+
+
+def test_producers_run_first_and_their_consumers_follow(world, tmp_path, monkeypatch):
+    _, store, _, _ = world
+    monkeypatch.setenv("LLMNOTES_CACHE_DIR", str(tmp_path / "cache"))
+    first = run(world, [uses_the_model, trains_a_model])
+    assert [(o.experiment, o.status) for o in first] == [
+        ("toy.trains_a_model", "ran"),
+        ("toy.uses_the_model", "ran"),
+    ]
+    assert (tmp_path / "cache" / "classifiers" / "minilm-sst2" / "config.json").is_file()
+    assert [o.status for o in run(world, [uses_the_model, trains_a_model])] == ["unchanged"] * 2
+    CALLS.clear()
+    rerun = run(world, [trains_a_model, uses_the_model], force=False)
+    assert CALLS == []
+    store.put("toy.trains_a_model", "none", Entry({}, {"input_hash": "stale"}))  # its code changed
+    rerun = run(world, [uses_the_model, trains_a_model])
+    assert [o.status for o in rerun] == ["ran", "ran"]
+    assert rerun[1].reason == "its input minilm-sst2 was just produced"

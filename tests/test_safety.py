@@ -8,11 +8,14 @@ import re
 
 import pytest
 
-from llmnotes.assets import REGISTRY, HubRepo
+from llmnotes.pipeline.assets import REGISTRY, HubRepo
 
 from conftest import ROOT
 
-SOURCES = {path.name: path.read_text() for path in (ROOT / "llmnotes").glob("*.py")}
+SOURCES = {
+    path.relative_to(ROOT).as_posix(): path.read_text()
+    for path in (ROOT / "llmnotes").rglob("*.py")
+}
 #: Transformers classes that load weights (tokenizers load none).
 WEIGHT_LOADERS = re.compile(r"\b(AutoModel\w*)\.from_pretrained\(|\bpipeline\(")
 

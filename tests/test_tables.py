@@ -1,4 +1,4 @@
-from llmnotes.tables import format_table
+from llmnotes.pipeline.tables import format_table
 
 
 def test_columns_align_and_last_column_is_free():

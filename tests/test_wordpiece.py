@@ -1,7 +1,7 @@
 import pytest
 
-from llmnotes.assets import resolve
 from llmnotes.corpora import lee_background, pang_lee_sentences, wikitext2
+from llmnotes.pipeline.assets import resolve
 from llmnotes.tokenization import load_tokenizer
 from llmnotes.wordpiece import (
     WordPiece,

@@ -1,0 +1,130 @@
+"""MkDocs hooks (listed in ``mkdocs.yml``): generated nav and API pages, stored numbers, math.
+
+The nav's "Notebooks" and "API reference" sections are filled here, from the pages' front
+matter and from the package's modules, so no list of them is kept by hand. A reference the
+metrics store cannot answer is logged as a warning, which fails ``mkdocs build --strict``.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import shutil
+from pathlib import Path
+from typing import Any
+
+from llmnotes.pipeline.metrics import MetricsStore, MetricsStoreError
+from llmnotes.pipeline.notebooks import execution_fingerprint, notebook_links, notebooks_nav
+from llmnotes.pipeline.pages import ReferenceFiller, render_math, strip_test_settings
+from llmnotes.pipeline.site_config import reference_nav, reference_pages
+
+#: The nav sections the hook fills, by title, with what fills them.
+GENERATED_SECTIONS = {"Notebooks": notebooks_nav, "API reference": reference_nav}
+
+log = logging.getLogger("mkdocs.plugins.llmnotes")
+_store: MetricsStore | None = None
+FINGERPRINT_FOLDER = re.compile(r"^[0-9a-f]{16}$")
+TITLE = re.compile(r"^# .+$", re.M)
+
+
+def site_root_prefix(page: Any) -> str:
+    """The way from a page's address up to the site's root (``"../"`` for ``tokenization/``).
+
+    Raw HTML links are not rewritten by MkDocs, so they are relative to the address, not to the
+    Markdown file.
+    """
+    return "../" * page.url.count("/")
+
+
+def fill_nav(nav: list[Any]) -> list[Any]:
+    """The nav with its generated sections (empty lists in ``mkdocs.yml``) filled in.
+
+    Raises:
+        mkdocs.exceptions.ConfigurationError: ``mkdocs.yml`` lacks one of those sections.
+    """
+    from mkdocs.exceptions import ConfigurationError
+
+    missing = set(GENERATED_SECTIONS)
+    filled = []
+    for item in nav:
+        if isinstance(item, dict) and len(item) == 1:
+            (title,) = item
+            if title in GENERATED_SECTIONS:
+                missing.discard(title)
+                item = {title: GENERATED_SECTIONS[title]()}
+        filled.append(item)
+    if missing:
+        raise ConfigurationError(
+            f"mkdocs.yml's nav has no section {sorted(missing)} (an empty list the hook fills)"
+        )
+    return filled
+
+
+def on_config(config: Any) -> Any:
+    """Fill the generated nav sections; key the notebook cache on the package's code too."""
+    if config.get("nav"):
+        config["nav"] = fill_nav(config["nav"])
+    plugin = config.plugins.get("mkdocs-jupyter")
+    if plugin is None or not plugin.config.get("cache"):
+        return config
+    root = Path(config["config_file_path"]).parent
+    base = Path(plugin.config["cache_dir"])
+    if FINGERPRINT_FOLDER.match(base.name):  # a live-reload rebuild: already keyed
+        base = base.parent
+    fingerprint = execution_fingerprint(root)
+    if base.is_dir():  # outputs of older code can never be hit again
+        for old in base.iterdir():
+            if old.is_dir() and FINGERPRINT_FOLDER.match(old.name) and old.name != fingerprint:
+                shutil.rmtree(old, ignore_errors=True)
+    plugin.config["cache_dir"] = str(base / fingerprint)
+    return config
+
+
+def on_files(files: Any, config: Any) -> Any:
+    """Add the generated API reference pages (one per public module, and their index)."""
+    from mkdocs.structure.files import File
+
+    for uri, content in reference_pages().items():
+        files.append(File.generated(config, uri, content=content))
+    return files
+
+
+def on_pre_build(config: Any) -> None:
+    """Load the metrics store once per build (again on every live-reload rebuild).
+
+    Raises:
+        mkdocs.exceptions.PluginError: The store is corrupt or was edited by hand; MkDocs shows
+            the one-line reason and the way to recover, without a traceback.
+    """
+    from mkdocs.exceptions import PluginError
+
+    global _store
+    try:
+        _store = MetricsStore(Path(config["docs_dir"]) / "generated" / "metrics.json")
+    except MetricsStoreError as error:
+        raise PluginError(str(error)) from None
+
+
+def on_page_markdown(markdown: str, page: Any, config: Any, files: Any) -> str:
+    """Strip test-only fence settings, fill references, link the page's notebook."""
+    assert _store is not None, "on_pre_build did not run"
+    where = page.file.src_uri
+    prefix = "../" * where.count("/")
+    filler = ReferenceFiller(_store, docs_prefix=prefix)
+    markdown = filler.fill(
+        strip_test_settings(markdown), lambda msg: log.warning(f"{where}: {msg}")
+    )
+    links = notebook_links(where, site_root_prefix(page))
+    title = TITLE.search(markdown)
+    if links and title:
+        markdown = f"{markdown[: title.end()]}\n\n{links}\n{markdown[title.end() :]}"
+    return markdown
+
+
+def on_page_content(html: str, page: Any, config: Any, files: Any) -> str:
+    """Render LaTeX math to MathML; give notebook pages their Colab and download links."""
+    where = page.file.src_uri
+    if where.endswith(".ipynb") and (links := notebook_links(where, site_root_prefix(page))):
+        end = html.find("</h1>")
+        html = links + html if end < 0 else f"{html[: end + 5]}\n{links}{html[end + 5 :]}"
+    return render_math(html)

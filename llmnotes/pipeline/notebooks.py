@@ -1,0 +1,185 @@
+"""Notebooks generated from the pages' tested code, so the two cannot drift apart.
+
+Each notebook holds the runnable Python blocks of one page (the blocks pytest-examples checks),
+under the page's section headings, without their ``#>`` output lines: running the notebook
+prints what the page shows. A page has a notebook when its front matter names one
+(``notebook: NAME``, see :func:`llmnotes.pipeline.site_config.notebook_pages`). ``llmnotes
+notebooks`` writes them; the tests fail when a committed notebook differs from what its page
+generates.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from pathlib import Path
+from typing import Any
+
+from llmnotes.pipeline.site_config import FRONT_MATTER, notebook_pages, repository
+
+#: What a notebook installs where llmnotes is missing (Colab): the package, from the repository
+#: the site is published from. Its runtime dependencies only: the site's tools are an extra.
+INSTALL_REQUIREMENT = f"llmnotes @ git+https://github.com/{repository()}"
+SETUP_CELL = f"""\
+# Where llmnotes is not installed yet (Colab, a fresh kernel), install it; elsewhere a no-op.
+import importlib.util
+import subprocess
+import sys
+
+if importlib.util.find_spec("llmnotes") is None:
+    pip = [sys.executable, "-m", "pip", "install", "-q"]
+    subprocess.run([*pip, "{INSTALL_REQUIREMENT}"], check=True)"""
+HEADING = re.compile(r"^(#{1,2}) (.+)$")
+FENCE = re.compile(r"^\s*(```|~~~)")
+
+
+def is_runnable(example: Any) -> bool:
+    """Whether a page's code block runs as is: not marked ``test="skip"``, not a snippet include.
+
+    A block marked ``requires="ASSET"`` runs too, where that asset resolves (see
+    :func:`required_asset`).
+    """
+    return example.prefix_settings().get("test") != "skip" and "--8<--" not in example.source
+
+
+def required_asset(example: Any) -> str | None:
+    """The asset a block needs beyond the packaged ones (``requires="glove-wiki-gigaword-50"``)."""
+    return example.prefix_settings().get("requires")
+
+
+def headings(markdown: str) -> list[tuple[int, int, str]]:
+    """The level-1 and level-2 headings outside code blocks, as (line number, level, text)."""
+    found, in_code = [], False
+    for number, line in enumerate(markdown.splitlines(), start=1):
+        if FENCE.match(line):
+            in_code = not in_code
+        elif not in_code and (match := HEADING.match(line)):
+            found.append((number, len(match.group(1)), match.group(2).strip()))
+    return found
+
+
+def page_notebook(page: Path, site_path: str) -> Any:
+    """Build the notebook of one page.
+
+    Args:
+        page: The Markdown page.
+        site_path: The page's path on the site, for the link back to it.
+    """
+    import nbformat
+    from pytest_examples import find_examples
+
+    markdown = FRONT_MATTER.sub(lambda m: "\n" * m.group(0).count("\n"), page.read_text("utf-8"))
+    title = next((text for _, level, text in headings(markdown) if level == 1), page.stem)
+    sections = [(n, text) for n, level, text in headings(markdown) if level == 2]
+    # Blocks that need an asset beyond the packaged ones stay on the page: the notebook must run
+    # (and the site build execute it) on any machine, offline included.
+    examples = [ex for ex in find_examples(str(page)) if is_runnable(ex) and not required_asset(ex)]
+    cells = [
+        nbformat.v4.new_markdown_cell(
+            f"# {title}\n\nEvery runnable example of the page [{title}]({site_path}), in order. "
+            "The page has the explanations; this notebook is generated from it "
+            "(`llmnotes notebooks`), so the two stay in step. It needs the llmnotes package "
+            "and no network."
+        ),
+        nbformat.v4.new_code_cell(SETUP_CELL),
+    ]
+    current = None
+    for example in examples:
+        section = next((text for n, text in reversed(sections) if n < example.start_line), None)
+        if section and section != current:
+            cells.append(nbformat.v4.new_markdown_cell(f"## {section}"))
+            current = section
+        code = "\n".join(
+            line for line in example.source.splitlines() if not line.lstrip().startswith("#>")
+        )
+        cells.append(nbformat.v4.new_code_cell(code.strip()))
+    notebook = nbformat.v4.new_notebook(cells=cells)
+    notebook.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    for number, cell in enumerate(notebook.cells):
+        cell.id = f"cell-{number}"  # stable ids keep regenerated notebooks byte-identical
+    return notebook
+
+
+def notebook_text(notebook: Any) -> str:
+    """Serialise a notebook the way it is committed."""
+    import nbformat
+
+    return nbformat.writes(notebook) + "\n"
+
+
+def write_notebooks(docs: Path, check: bool = False) -> list[str]:
+    """Generate every notebook; return the ones that were (or, with ``check``, would be) changed."""
+    changed = []
+    for entry in notebook_pages(docs.parent):
+        page, name = entry.page, entry.notebook
+        site_path = "../../" + ("" if page == "index.md" else page.removesuffix(".md") + "/")
+        text = notebook_text(page_notebook(docs / page, site_path))
+        target = docs / "notebooks" / name
+        if not target.is_file() or target.read_text(encoding="utf-8") != text:
+            changed.append(f"notebooks/{name}")
+            if not check:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_text(text, encoding="utf-8")
+    return changed
+
+
+def colab_url(name: str) -> str:
+    """The "Open in Colab" address of the notebook ``name`` (``tokenization.ipynb``)."""
+    return (
+        f"https://colab.research.google.com/github/{repository()}/blob/main/docs/notebooks/{name}"
+    )
+
+
+def notebook_links(page: str, docs_prefix: str = "") -> str | None:
+    """The links a page shows under its title: run its notebook in Colab, download it, read it.
+
+    Args:
+        page: The page, relative to ``docs/`` (``tokenization.md``), or a notebook
+            (``notebooks/tokenization.ipynb``).
+        docs_prefix: The way from the page's address up to the site's root (``"../"`` for
+            ``tokenization/``).
+
+    Returns:
+        An HTML block, or ``None`` when the page has no notebook.
+    """
+    names = {entry.page: entry.notebook for entry in notebook_pages()}
+    name = names.get(page) or (page.removeprefix("notebooks/") if page.endswith(".ipynb") else None)
+    if name is None or name not in names.values():
+        return None
+    stem = name.removesuffix(".ipynb")
+    # mkdocs-jupyter (include_source) copies each notebook beside its rendered page.
+    download = f"{docs_prefix}notebooks/{stem}/{name}"
+    links = [
+        f'<a class="md-button" href="{colab_url(name)}">Open in Colab</a>',
+        f'<a class="md-button" href="{download}" download>Download the notebook</a>',
+    ]
+    if not page.endswith(".ipynb"):
+        links.append(
+            f'<a class="md-button" href="{docs_prefix}notebooks/{stem}/">Read it executed</a>'
+        )
+    return '<div class="llmnotes-notebook-links">' + " ".join(links) + "</div>"
+
+
+def notebooks_nav(root: Path | None = None) -> list[dict[str, str]]:
+    """The nav's notebooks section: one entry per notebook, in the order of their pages."""
+    return [{entry.title: f"notebooks/{entry.notebook}"} for entry in notebook_pages(root)]
+
+
+def execution_fingerprint(root: Path) -> str:
+    """Hash what an executed notebook's output depends on beyond its own cells.
+
+    That is the llmnotes package's source and the pinned dependency versions. MkDocs-jupyter keys
+    its cache on the notebook's content only, so the site's hook puts this hash in the cache
+    folder's name: a change to the package re-executes the notebooks, nothing else does.
+    """
+    digest = hashlib.sha256()
+    files = [*sorted((root / "llmnotes").rglob("*.py")), root / "constraints.txt"]
+    for path in files:
+        if path.is_file():
+            digest.update(path.relative_to(root).as_posix().encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]

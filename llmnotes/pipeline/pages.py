@@ -1,0 +1,258 @@
+r"""Page transforms applied at build time: stored numbers, figures, provenance and math.
+
+Pages write ``{{ metric("experiment", "value") }}``, ``{{ figure("experiment", "name") }}`` and
+``{{ provenance("experiment") }}``; :func:`fill_references` replaces them with what the metrics
+store holds (outside fenced code blocks). :func:`strip_test_settings` removes the fence settings
+only the tests read, and :func:`render_math` turns LaTeX into MathML so no script or font has to be
+fetched to show an equation.
+
+Examples:
+    >>> strip_test_settings('```python test="skip"\nprint(1)\n```')
+    '```python\nprint(1)\n```'
+"""
+
+from __future__ import annotations
+
+import ast
+import html
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from llmnotes.pipeline.experiment import NO_ASSETS
+from llmnotes.pipeline.metrics import Entry, MetricsStore, MissingMetric
+
+#: The page macros, by name: the methods of :class:`ReferenceFiller` marked with :func:`macro`.
+MACROS: dict[str, Callable[..., str]] = {}
+
+
+def macro(method: Callable[..., str]) -> Callable[..., str]:
+    """Make a :class:`ReferenceFiller` method a page macro, ``{{ name(...) }}``, by its name."""
+    MACROS[method.__name__] = method
+    return method
+
+
+def reference_pattern() -> re.Pattern[str]:
+    """The pattern of a macro call in a page, built from :data:`MACROS`."""
+    names = "|".join(sorted(MACROS, key=len, reverse=True))
+    return re.compile(r"\{\{\s*(" + names + r")\((.*?)\)\s*\}\}")
+
+
+FENCE = re.compile(
+    r"^(?P<indent> *)(?P<fence>`{3,}|~{3,}).*?^(?P=indent)(?P=fence)[ \t]*$", re.M | re.S
+)
+FENCE_SETTINGS = re.compile(
+    r'^( *(?:`{3,}|~{3,}) *[\w+-]+)((?: +(?:test|group|lint|requires)="[^"]*")+) *$', re.M
+)
+MATH = re.compile(
+    r'<(?P<tag>span|div) class="arithmatex">\s*\\(?P<open>[(\[])(?P<tex>.*?)\\[)\]]\s*</(?P=tag)>',
+    re.S,
+)
+
+
+def strip_test_settings(markdown: str) -> str:
+    """Remove ``test``, ``group``, ``lint`` and ``requires`` settings from code fences."""
+    return FENCE_SETTINGS.sub(r"\1", markdown)
+
+
+def format_value(value: Any, fmt: str | None = None) -> str:
+    """Format a stored value for a page: floats with ``fmt``, tokens as code, booleans as marks."""
+    if isinstance(value, bool):
+        return "✓ yes" if value else "✗ no"
+    if isinstance(value, (list, tuple)) and fmt is not None:
+        return ", ".join(format(v, fmt) for v in value)
+    if fmt is not None:
+        return format(value, fmt)
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    if isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value):
+        return " ".join(f"<code>{html.escape(v)}</code>" for v in value)
+    if isinstance(value, (list, tuple, dict)):
+        return f"<code>{html.escape(repr(value))}</code>"
+    return html.escape(str(value))
+
+
+def describe(experiment: str, key: str, entry: Entry) -> str:
+    """One line of provenance: assets and their sources, date, input hash and the command."""
+    prov = entry.provenance
+    sources = (
+        "; ".join(f"{a['asset']} from {a['location']}" for a in prov.get("assets", {}).values())
+        or "no assets"
+    )
+    stand_in = " (offline stand-in)" if entry.preference else ""
+    return (
+        f"{experiment} on {key}{stand_in}: {sources}; {prov.get('date', '?')}; "
+        f"input hash {prov.get('input_hash', '?')}; `{prov.get('command', 'llmnotes regenerate')}`"
+    )
+
+
+def _call_arguments(text: str) -> tuple[list[Any], dict[str, Any]]:
+    call = ast.parse(f"f({text})", mode="eval").body
+    assert isinstance(call, ast.Call)
+    args = [ast.literal_eval(a) for a in call.args]
+    kwargs = {k.arg: ast.literal_eval(k.value) for k in call.keywords if k.arg}
+    return args, kwargs
+
+
+class ReferenceFiller:
+    """Render metric, figure and provenance references from a metrics store.
+
+    Args:
+        store: The metrics store.
+        docs_prefix: The relative path from the page to ``docs/`` (``""`` or ``"../"``…).
+    """
+
+    def __init__(self, store: MetricsStore, docs_prefix: str = "") -> None:
+        self.store = store
+        self.docs_prefix = docs_prefix
+
+    @macro
+    def metric(
+        self,
+        experiment: str,
+        name: str,
+        fmt: str | None = None,
+        asset: str | None = None,
+        index: int | None = None,
+    ) -> str:
+        """Render a stored value (or one item of a stored list), its provenance as a tooltip."""
+        key, entry = self.store.best(experiment, asset)
+        value = self.store.value(experiment, name, key)
+        if index is not None:
+            value = value[index]
+        title = html.escape(describe(experiment, key, entry).replace("`", ""), quote=True)
+        css = "llmnotes-metric llmnotes-standin" if entry.preference else "llmnotes-metric"
+        return f'<span class="{css}" title="{title}">{format_value(value, fmt)}</span>'
+
+    @macro
+    def table(
+        self,
+        experiment: str,
+        columns: list[str],
+        headers: list[str],
+        fmt: list[str | None] | None = None,
+        asset: str | None = None,
+    ) -> str:
+        """Render stored lists of equal length as a Markdown table, one column per list."""
+        key, _ = self.store.best(experiment, asset)
+        lists = [self.store.value(experiment, name, key) for name in columns]
+        formats = fmt or [None] * len(columns)
+        lines = ["| " + " | ".join(headers) + " |", "|" + " --- |" * len(headers)]
+        for row in zip(*lists, strict=True):
+            cells = [format_value(v, f) for v, f in zip(row, formats, strict=True)]
+            lines.append("| " + " | ".join(cells) + " |")
+        return "\n".join(lines)
+
+    @macro
+    def figure(
+        self, experiment: str, name: str, caption: str = "", asset: str | None = None
+    ) -> str:
+        """Render a stored figure with its alt text, caption and source."""
+        key, entry = self.store.best(experiment, asset)
+        if name not in entry.figures:
+            raise MissingMetric(
+                f"experiment {experiment!r} on {key!r} has no figure {name!r} "
+                f"(it has: {', '.join(sorted(entry.figures)) or 'none'})"
+            )
+        fig = entry.figures[name]
+        stand_in = ", an offline stand-in" if entry.preference else ""
+        on = "" if key == NO_ASSETS else f" on <code>{key}</code>"
+        note = f"Produced by <code>{experiment}</code>{on}{stand_in}."
+        # An interactive figure keeps its SVG: interactive.js draws the data beside it and hides
+        # the image, so without JavaScript (or if the data fails to load) the SVG is what shows.
+        data = f' data-llmnotes-plot="{Path(fig["data"]).name}"' if "data" in fig else ""
+        return (
+            f'<figure class="llmnotes-figure"{data} markdown="span">\n'
+            f"![{fig['alt']}]({self.docs_prefix}{fig['path']})\n"
+            f"<figcaption>{caption + ' ' if caption else ''}{note}</figcaption>\n</figure>"
+        )
+
+    @macro
+    def source(self, experiment: str, asset: str | None = None) -> str:
+        """Render the assets an entry was computed on, marking offline stand-ins."""
+        from llmnotes.pipeline.assets import REGISTRY
+
+        _, entry = self.store.best(experiment, asset)
+        parts = []
+        for a in entry.provenance.get("assets", {}).values():
+            registered = REGISTRY.get(a["asset"])
+            stand_in = registered.stand_in_for if registered and entry.preference else None
+            note = f", offline stand-in for <code>{stand_in}</code>" if stand_in else ""
+            parts.append(f"<code>{a['asset']}</code> ({html.escape(a['location'])}{note})")
+        return "; ".join(parts)
+
+    @macro
+    def week1(self, name: str, fmt: str | None = None) -> str:
+        """Render a value reported by the original week-1 notes (:mod:`llmnotes.week1`)."""
+        from llmnotes import week1
+
+        if not hasattr(week1, name):
+            raise MissingMetric(f"llmnotes.week1 has no {name!r}")
+        return format_value(getattr(week1, name), fmt)
+
+    @macro
+    def provenance(self, experiment: str, asset: str | None = None) -> str:
+        """Render a collapsible note with the full provenance of an entry."""
+        key, entry = self.store.best(experiment, asset)
+        prov = entry.provenance
+        on = "" if key == NO_ASSETS else f" on `{key}`"
+        lines = [f'??? info "How this was produced: `{experiment}`{on}"']
+        if entry.preference:
+            lines.append(
+                "    This result was computed on an **offline stand-in**: the preferred asset "
+                "was not available when it was regenerated.\n"
+            )
+        for role, a in prov.get("assets", {}).items():
+            lines.append(f"    - **{role}**: `{a['asset']}` from {a['location']}")
+        versions = ", ".join(f"{k} {v}" for k, v in sorted(prov.get("versions", {}).items()))
+        settings = prov.get("settings") or {}
+        lines += [
+            f"    - **settings**: `{settings}`, seed {prov.get('seed')}"
+            if settings
+            else f"    - **seed**: {prov.get('seed')}",
+            f"    - **run**: {prov.get('date')}, {prov.get('duration_s')} s, "
+            f"input hash `{prov.get('input_hash')}`",
+            f"    - **versions**: {versions}",
+            f"    - **reproduce**: `{prov.get('command')}`",
+        ]
+        return "\n".join(lines)
+
+    def fill(self, markdown: str, on_missing: Callable[[str], None]) -> str:
+        """Replace every reference outside fenced code; report missing ones to ``on_missing``."""
+
+        def replace(match: re.Match[str]) -> str:
+            kind, arguments = match.group(1), match.group(2)
+            try:
+                args, kwargs = _call_arguments(arguments)
+                return getattr(self, kind)(*args, **kwargs)
+            except MissingMetric as error:
+                on_missing(str(error))
+            except (SyntaxError, ValueError, TypeError, AssertionError) as error:
+                on_missing(f"malformed reference {match.group(0)!r}: {error}")
+            return f'<span class="llmnotes-missing">[missing: {html.escape(match.group(0))}]</span>'
+
+        pattern = reference_pattern()
+        pieces, last = [], 0
+        for fence in FENCE.finditer(markdown):
+            pieces.append(pattern.sub(replace, markdown[last : fence.start()]))
+            pieces.append(fence.group(0))
+            last = fence.end()
+        pieces.append(pattern.sub(replace, markdown[last:]))
+        return "".join(pieces)
+
+
+def render_math(page_html: str) -> str:
+    r"""Replace arithmatex's ``\(…\)`` and ``\[…\]`` spans with MathML, rendered at build time."""
+    from latex2mathml.converter import convert
+
+    def replace(match: re.Match[str]) -> str:
+        tex = html.unescape(match.group("tex")).strip()
+        if match.group("open") == "(":
+            return convert(tex, display="inline")
+        # A wide equation scrolls sideways; tabindex lets keyboard users scroll it too.
+        return convert(tex, display="block").replace("<math ", '<math tabindex="0" ', 1)
+
+    return MATH.sub(replace, page_html)

@@ -1,0 +1,37 @@
+import pytest
+
+from llmnotes.experiments.performance import (
+    corpus_scaling,
+    fitted_rate,
+    growth_exponent,
+    sequence_scaling,
+)
+from llmnotes.pipeline.assets import resolve
+from llmnotes.pipeline.experiment import Choice
+
+
+def test_fits_recover_a_known_rate_and_exponent():
+    assert fitted_rate([1, 2, 3], [2.5, 4.5, 6.5]) == pytest.approx(2.0)
+    assert growth_exponent([1, 2, 4, 8], [3, 12, 48, 192]) == pytest.approx(2.0)
+
+
+def test_corpus_scaling_on_the_packaged_corpus():
+    data = resolve("gensim-test-data", offline=True)
+    exp = corpus_scaling.with_settings(fractions=[0.25, 1.0])
+    result = exp.run(Choice({"corpus": data}, 1))
+    values = result.values
+    assert values["corpus"] == "gensim Lee news + Pang-Lee reviews"
+    assert values["words"][0] < values["words"][1]
+    assert len(values["seconds"]["ours"]) == len(values["seconds"]["gensim"]) == 2
+    assert min(values["seconds"]["ours"]) > 0  # too small a corpus for a meaningful slope
+    assert set(result.figures) == {"scaling"}
+
+
+def test_sequence_scaling_tiny():
+    model = resolve("minilm", offline=True)
+    exp = sequence_scaling.with_settings(lengths=[8, 16], batch_size=2, repeats=1)
+    values = exp.run(Choice({"model": model}, 0)).values
+    assert len(values["seconds_per_sample"]) == 2 and min(values["seconds_per_sample"]) > 0
+    assert values["sst2_epoch_minutes"][0] == pytest.approx(
+        values["seconds_per_sample"][0] * values["sst2_train_sentences"] / 60
+    )

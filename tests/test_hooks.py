@@ -1,0 +1,77 @@
+import logging
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from llmnotes.pipeline import hooks as mkdocs_hooks
+
+
+def test_hook_logs_missing_metric_as_warning(tmp_path, caplog):
+    (tmp_path / "generated").mkdir()
+    mkdocs_hooks.on_pre_build({"docs_dir": str(tmp_path)})
+    page = SimpleNamespace(file=SimpleNamespace(src_uri="topic/page.md"), url="topic/page/")
+    with caplog.at_level(logging.WARNING, logger="mkdocs.plugins.llmnotes"):
+        mkdocs_hooks.on_page_markdown('{{ metric("a.b", "c") }}', page, {}, None)
+    assert "topic/page.md: no stored result for experiment 'a.b'" in caplog.text
+
+
+def test_hook_strips_settings_and_fills_values(tmp_path):
+    from llmnotes.pipeline.metrics import Entry, MetricsStore
+
+    MetricsStore(tmp_path / "generated" / "metrics.json").put("a.b", "", Entry({"c": 3}, {}))
+    mkdocs_hooks.on_pre_build({"docs_dir": str(tmp_path)})
+    page = SimpleNamespace(file=SimpleNamespace(src_uri="index.md"), url="")
+    out = mkdocs_hooks.on_page_markdown(
+        '```python test="skip"\nx\n```\n{{ metric("a.b", "c") }}', page, {}, None
+    )
+    assert out.startswith("```python\nx\n```\n<span")
+    assert ">3</span>" in out
+
+
+def test_topic_page_gets_its_notebook_links_under_the_title(tmp_path):
+    (tmp_path / "generated").mkdir()
+    mkdocs_hooks.on_pre_build({"docs_dir": str(tmp_path)})
+    page = SimpleNamespace(file=SimpleNamespace(src_uri="rnns.md"), url="rnns/")
+    out = mkdocs_hooks.on_page_markdown("# RNNs\n\nText.\n", page, {}, None)
+    title, links, rest = out.split("\n\n", 2)
+    assert title == "# RNNs"
+    assert 'class="llmnotes-notebook-links"' in links and "../notebooks/rnns/rnns.ipynb" in links
+    assert rest.strip() == "Text."
+    other = SimpleNamespace(file=SimpleNamespace(src_uri="glossary.md"), url="glossary/")
+    assert "notebook-links" not in mkdocs_hooks.on_page_markdown("# G\n", other, {}, None)
+
+
+def test_notebook_cache_folder_is_keyed_on_the_code_and_old_ones_pruned(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "llmnotes").mkdir()
+    (tmp_path / "llmnotes" / "a.py").write_text("x = 1\n")
+    stale = tmp_path / ".cache" / "nb" / "0123456789abcdef"
+    stale.mkdir(parents=True)
+    kept = tmp_path / ".cache" / "nb" / "not-a-fingerprint"
+    kept.mkdir()
+    plugin = SimpleNamespace(config={"cache": True, "cache_dir": ".cache/nb"})
+
+    class Config(dict):
+        """MkDocs' config: a mapping with the plugins as an attribute."""
+
+    config = Config(config_file_path=str(tmp_path / "mkdocs.yml"))
+    config.plugins = {"mkdocs-jupyter": plugin}
+    mkdocs_hooks.on_config(config)
+    first = Path(plugin.config["cache_dir"])
+    assert first.parent == Path(".cache/nb") and len(first.name) == 16
+    assert not stale.exists() and kept.exists()
+    mkdocs_hooks.on_config(config)  # a live-reload rebuild keeps the same folder
+    assert Path(plugin.config["cache_dir"]) == first
+    (tmp_path / "llmnotes" / "a.py").write_text("x = 2\n")
+    mkdocs_hooks.on_config(config)
+    assert Path(plugin.config["cache_dir"]).name != first.name
+
+
+def test_corrupt_store_stops_the_build_with_the_way_to_recover(tmp_path):
+    from mkdocs.exceptions import PluginError
+
+    (tmp_path / "generated").mkdir()
+    (tmp_path / "generated" / "metrics.json").write_text("{ not json")
+    with pytest.raises(PluginError, match=r"is not valid JSON.*git checkout"):
+        mkdocs_hooks.on_pre_build({"docs_dir": str(tmp_path)})
