@@ -1,5 +1,9 @@
 """A character-level language model: predict the next character, measured in bits per character.
 
+:func:`train_char_model` and :func:`bits_per_character` work for the RNNs page's recurrent
+:class:`CharModel` and for the language-models page's :class:`~llmnotes.gpt.GPT` alike: the same
+loop trains both, on the same windows of text.
+
 Examples:
     >>> chars = CharVocabulary.build("hello world", min_count=1)
     >>> chars.decode(chars.encode("hello"))
@@ -10,6 +14,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
@@ -62,23 +67,46 @@ class CharModel(nn.Module):
         return self.head(output), state
 
 
+def next_char_logits(model: nn.Module, ids: torch.Tensor, state: object = None) -> tuple:
+    """Logits (batch, length, vocab) and the state after them, for a recurrent model or a GPT.
+
+    A :class:`CharModel` returns its recurrent state; a GPT has none (``None``), it rereads the
+    window instead.
+    """
+    if isinstance(model, CharModel):
+        return model(ids, state)
+    return model(ids).logits, None
+
+
 def train_char_model(
-    model: CharModel,
+    model: nn.Module,
     ids: torch.Tensor,
     steps: int,
     seq_len: int = 64,
     batch: int = 32,
     lr: float = 3e-3,
     seed: int = 0,
+    after_step: Callable[[int], None] | None = None,
 ) -> list[float]:
-    """Train on random windows of ``ids`` with Adam; return the loss every 100 steps (nats)."""
+    """Train on random windows of ``ids`` with Adam; return the loss every 100 steps (nats).
+
+    Args:
+        model: A :class:`CharModel` or a :class:`~llmnotes.gpt.GPT`.
+        ids: The training text's character ids.
+        steps: Optimiser steps.
+        seq_len: Characters per window (the model predicts each from those before it).
+        batch: Windows per step.
+        lr: Adam's learning rate.
+        seed: Seeds the choice of windows.
+        after_step: Called with the step number after each step (to evaluate along the way).
+    """
     generator = torch.Generator().manual_seed(seed)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     losses, running = [], 0.0
     for step in range(1, steps + 1):
         starts = torch.randint(0, len(ids) - seq_len - 1, (batch,), generator=generator)
         window = torch.stack([ids[s : s + seq_len + 1] for s in starts.tolist()])
-        logits, _ = model(window[:, :-1])
+        logits, _ = next_char_logits(model, window[:, :-1])
         loss = nn.functional.cross_entropy(
             logits.reshape(-1, logits.shape[-1]), window[:, 1:].reshape(-1)
         )
@@ -90,11 +118,17 @@ def train_char_model(
         if step % 100 == 0:
             losses.append(running / 100)
             running = 0.0
+        if after_step is not None:
+            after_step(step)
     return losses
 
 
-def bits_per_character(model: CharModel, ids: torch.Tensor, chunk: int = 256) -> float:
-    """Mean cross-entropy of the held-out ``ids`` in bits, the state carried from chunk to chunk."""
+def bits_per_character(model: nn.Module, ids: torch.Tensor, chunk: int = 256) -> float:
+    """Mean cross-entropy of the held-out ``ids`` in bits, read ``chunk`` characters at a time.
+
+    A recurrent model carries its state from chunk to chunk; a GPT starts each chunk afresh
+    (``chunk`` must not exceed its context).
+    """
     model.eval()
     total, count, state = 0.0, 0, None
     with torch.no_grad():
@@ -102,7 +136,7 @@ def bits_per_character(model: CharModel, ids: torch.Tensor, chunk: int = 256) ->
             piece = ids[start : start + chunk + 1]
             if len(piece) < 2:
                 break
-            logits, state = model(piece[None, :-1], state)
+            logits, state = next_char_logits(model, piece[None, :-1], state)
             total += nn.functional.cross_entropy(logits[0], piece[1:], reduction="sum").item()
             count += len(piece) - 1
     model.train()

@@ -103,6 +103,7 @@ def cmd_regenerate(args: argparse.Namespace) -> int:
         overrides=overrides,
         show_progress=not args.quiet,
         all_assets=args.all_assets,
+        produce_missing=bool(args.topics),
     )
     print(summary_table(outcomes))
     counts = {
@@ -222,6 +223,29 @@ def cmd_sentiment(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_generate(args: argparse.Namespace) -> int:
+    """Continue a prompt with the site's character GPT (or another causal language model)."""
+    offline = _decide_offline(args.offline)
+    from llmnotes.decoding import SamplingSettings
+    from llmnotes.pipeline.generation import continue_prompt
+
+    settings = SamplingSettings(
+        temperature=args.temperature, top_k=args.top_k, top_p=args.top_p,
+        repetition_penalty=args.repetition_penalty, max_new_tokens=args.max_new_tokens,
+    )  # fmt: skip
+    result = continue_prompt(
+        args.prompt, settings, args.model, args.seed, use_cache=not args.no_cache, offline=offline
+    )
+    print(result.text)
+    cache = "with the KV cache" if result.cache else "without the KV cache"
+    print(
+        f"({result.new_tokens} new tokens in {result.seconds:.2f} s, "
+        f"{result.tokens_per_second:,.0f} tokens/s, {cache}; {result.model})",
+        file=sys.stderr,
+    )
+    return 0
+
+
 def cmd_attention(args: argparse.Namespace) -> int:
     """Write a heat map of one attention head (or all heads of a layer) for a text."""
     _decide_offline(args.offline)
@@ -252,6 +276,7 @@ def cmd_attention(args: argparse.Namespace) -> int:
 
 def cmd_notebooks(args: argparse.Namespace) -> int:
     """Write the notebooks generated from the pages (or, with ``--check``, list stale ones)."""
+    require_site_tools("nbformat", "pytest_examples")
     from llmnotes.pipeline.notebooks import write_notebooks
 
     changed = write_notebooks(docs_dir(), check=args.check)
@@ -262,7 +287,23 @@ def cmd_notebooks(args: argparse.Namespace) -> int:
     return 1 if args.check and changed else 0
 
 
+def require_site_tools(*modules: str) -> None:
+    """Stop with one line when the ``site`` extra (MkDocs and its plugins) is not installed.
+
+    Raises:
+        UsageError: One of ``modules`` cannot be imported.
+    """
+    import importlib.util
+
+    if missing := [m for m in modules if importlib.util.find_spec(m) is None]:
+        raise UsageError(
+            f"this command needs the site tools ({', '.join(missing)} missing): "
+            "pip install -e '.[site]' in the checkout, or run bash scripts/site.sh"
+        )
+
+
 def _mkdocs(*arguments: str) -> int:
+    require_site_tools("mkdocs", "material")
     config = repo_root() / "mkdocs.yml"
     if not config.is_file():
         raise UsageError(f"no mkdocs.yml at {repo_root()}; run this in an llmnotes checkout")
@@ -399,6 +440,47 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sentiment.add_argument("--offline", action="store_true", help="never touch the network")
     sentiment.set_defaults(func=cmd_sentiment)
+
+    gen = commands.add_parser("generate", help="continue a prompt with a language model")
+    gen.add_argument("prompt", metavar="PROMPT")
+    gen.add_argument(
+        "--max-new-tokens",
+        type=int,
+        default=100,
+        metavar="N",
+        help="tokens (characters, for the character GPT) to add (default: 100)",
+    )
+    gen.add_argument(
+        "--temperature",
+        type=float,
+        default=0.8,
+        metavar="T",
+        help="softmax temperature; 0 = greedy (default: 0.8)",
+    )
+    gen.add_argument("--top-k", type=int, metavar="K", help="sample from the K most likely only")
+    gen.add_argument(
+        "--top-p",
+        type=float,
+        default=1.0,
+        metavar="P",
+        help="sample from the smallest set of tokens whose probability reaches P",
+    )
+    gen.add_argument(
+        "--repetition-penalty",
+        type=float,
+        default=1.0,
+        metavar="R",
+        help="divide the logits of tokens already present by R (default: 1)",
+    )
+    gen.add_argument("--seed", type=int, default=0, help="the sampling seed (default: 0)")
+    gen.add_argument("--no-cache", action="store_true", help="recompute every step (slower)")
+    gen.add_argument(
+        "--model",
+        metavar="NAME|PATH",
+        help="default: the site's character GPT (char-gpt); gpt2 or a hub id online",
+    )
+    gen.add_argument("--offline", action="store_true", help="never touch the network")
+    gen.set_defaults(func=cmd_generate)  # fmt: skip
 
     attention = commands.add_parser("attention", help="heat map of MiniLM's attention for a text")
     attention.add_argument("text", metavar="TEXT")

@@ -16,7 +16,7 @@ Examples:
     >>> SamplingSettings(top_p=0.0)
     Traceback (most recent call last):
     ...
-    ValueError: top_p must be in (0, 1], got 0.0
+    llmnotes.decoding.DecodingError: top_p must be in (0, 1], got 0.0
 """
 
 from __future__ import annotations
@@ -27,13 +27,20 @@ from dataclasses import dataclass
 
 import torch
 
+from llmnotes.errors import UserError
 from llmnotes.gpt import GPT
+
+
+class DecodingError(UserError, ValueError):
+    """A decoding setting out of its range, or a request beyond the model's context."""
 
 
 def check_temperature(t: float, allow_greedy: bool = False) -> None:
     """Raise ValueError unless ``t`` is finite and > 0 (or exactly 0, if greedy is allowed)."""
     if not (math.isfinite(t) and (t > 0 or (allow_greedy and t == 0))):
-        raise ValueError(f"temperature must be a finite number > 0 (0 = greedy decoding), got {t}")
+        raise DecodingError(
+            f"temperature must be a finite number > 0 (0 = greedy decoding), got {t}"
+        )
 
 
 def apply_temperature(logits: torch.Tensor, t: float) -> torch.Tensor:
@@ -48,7 +55,7 @@ def apply_temperature(logits: torch.Tensor, t: float) -> torch.Tensor:
 def top_k_filter(logits: torch.Tensor, k: int) -> torch.Tensor:
     """Keep the ``k`` largest logits of each row (and any tied with the k-th), -inf elsewhere."""
     if k < 1:
-        raise ValueError(f"top_k must be an integer >= 1, got {k}")
+        raise DecodingError(f"top_k must be an integer >= 1, got {k}")
     kth = torch.topk(logits, min(k, logits.shape[-1])).values[..., -1:]  # (batch, 1)
     return logits.masked_fill(logits < kth, float("-inf"))
 
@@ -61,7 +68,7 @@ def top_p_filter(logits: torch.Tensor, p: float) -> torch.Tensor:
     transformers' ``TopPLogitsWarper`` with ``min_tokens_to_keep=1``.
     """
     if not 0 < p <= 1:
-        raise ValueError(f"top_p must be in (0, 1], got {p}")
+        raise DecodingError(f"top_p must be in (0, 1], got {p}")
     ascending, order = torch.sort(logits, descending=False)
     tail_mass = ascending.softmax(dim=-1).cumsum(dim=-1)  # (batch, vocab), ends at 1
     drop = tail_mass <= 1 - p
@@ -83,7 +90,7 @@ def repetition_penalty(
         penalty: Strictly positive; 1 changes nothing.
     """
     if not (math.isfinite(penalty) and penalty > 0):
-        raise ValueError(f"repetition_penalty must be a finite number > 0, got {penalty}")
+        raise DecodingError(f"repetition_penalty must be a finite number > 0, got {penalty}")
     seen = logits.gather(-1, previous_ids)  # (batch, tokens)
     seen = torch.where(seen < 0, seen * penalty, seen / penalty)
     return logits.scatter(-1, previous_ids, seen)
@@ -122,17 +129,17 @@ class SamplingSettings:
     def __post_init__(self) -> None:
         check_temperature(self.temperature, allow_greedy=True)
         if self.top_k is not None and self.top_k < 1:
-            raise ValueError(f"top_k must be an integer >= 1, got {self.top_k}")
+            raise DecodingError(f"top_k must be an integer >= 1, got {self.top_k}")
         if not 0 < self.top_p <= 1:
-            raise ValueError(f"top_p must be in (0, 1], got {self.top_p}")
+            raise DecodingError(f"top_p must be in (0, 1], got {self.top_p}")
         if not (math.isfinite(self.repetition_penalty) and self.repetition_penalty > 0):
-            raise ValueError(
+            raise DecodingError(
                 f"repetition_penalty must be a finite number > 0, got {self.repetition_penalty}"
             )
         if not math.isfinite(self.frequency_penalty):
-            raise ValueError(f"frequency_penalty must be finite, got {self.frequency_penalty}")
+            raise DecodingError(f"frequency_penalty must be finite, got {self.frequency_penalty}")
         if self.max_new_tokens < 1:
-            raise ValueError(f"max_new_tokens must be >= 1, got {self.max_new_tokens}")
+            raise DecodingError(f"max_new_tokens must be >= 1, got {self.max_new_tokens}")
 
     @property
     def greedy(self) -> bool:
@@ -198,7 +205,7 @@ def generate(
     """
     total = ids.shape[1] + settings.max_new_tokens
     if total > model.config.context:
-        raise ValueError(
+        raise DecodingError(
             f"a prompt of {ids.shape[1]} tokens plus max_new_tokens={settings.max_new_tokens} "
             f"exceeds the model's context of {model.config.context} tokens"
         )

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import nn
@@ -321,3 +321,25 @@ class GPT(nn.Module):
         gpt = cls(config).to(model.dtype)
         gpt.load_state_dict(state)
         return gpt.train(model.training)
+
+
+def random_gpt2(dtype: torch.dtype = torch.float64, scale: float = 0.1, **sizes: int) -> Any:
+    """A transformers ``GPT2LMHeadModel`` from a small config, random weights, no download.
+
+    Every weight is moved off its tidy initial value (LayerNorms at exactly 1, biases at 0) by
+    Gaussian noise of ``scale``, so a comparison with it exercises every parameter.
+
+    Args:
+        dtype: The model's dtype (float64 for parity checks).
+        scale: The standard deviation of the noise added to every weight.
+        **sizes: ``GPT2Config`` fields to change (``n_layer``, ``n_embd``, ``vocab_size``, …).
+    """
+    from transformers import GPT2Config, GPT2LMHeadModel
+
+    fields = {"n_layer": 2, "n_head": 2, "n_embd": 32, "vocab_size": 64, "n_positions": 64}
+    config = GPT2Config(**{**fields, **sizes}, bos_token_id=0, eos_token_id=None, pad_token_id=0)
+    model = GPT2LMHeadModel(config).to(dtype).eval()
+    with torch.no_grad():
+        for parameter in model.parameters():
+            parameter.add_(torch.randn_like(parameter) * scale)
+    return model

@@ -25,6 +25,8 @@ Examples:
 
 from __future__ import annotations
 
+import math
+
 import torch
 from torch import nn
 
@@ -84,15 +86,22 @@ def sinusoidal_table(length: int, dim: int, dtype: torch.dtype = torch.float32) 
 
 
 class SinusoidalPositions(nn.Module):
-    """The sinusoidal table as a fixed (untrained) buffer, added to the token embeddings."""
+    """The sinusoidal table as a fixed (untrained) buffer, added to the scaled token embeddings.
+
+    As in Vaswani et al. (2017, section 3.4) the token embeddings are first multiplied by
+    ``√d_model``: the sines and cosines have amplitude 1, while embeddings start near 0 (GPT-2
+    initialises them with a standard deviation of 0.02), and unscaled they would drown in the
+    positions.
+    """
 
     def __init__(self, max_len: int, d_model: int) -> None:
         super().__init__()
+        self.scale = math.sqrt(d_model)
         self.register_buffer("table", sinusoidal_table(max_len, d_model), persistent=False)
 
     def forward(self, x: torch.Tensor, offset: int = 0) -> torch.Tensor:
-        """``x`` (batch, tokens, d_model) plus the table rows from ``offset`` on."""
-        return x + self.table[offset : offset + x.shape[1]].to(x.dtype)
+        """``x`` (batch, tokens, d_model) times √d_model, plus the table rows from ``offset`` on."""
+        return x * self.scale + self.table[offset : offset + x.shape[1]].to(x.dtype)
 
 
 def rotary_frequencies(

@@ -260,3 +260,14 @@ def test_full_disk_or_read_only_docs_is_one_clear_line(
     assert message in line and "make the folder writable" in line
     assert (generated / "metrics.json").read_text() == before
     assert not list(generated.rglob("*.tmp"))
+
+
+def test_site_commands_without_the_site_extra_name_it(monkeypatch, capsys):
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "mkdocs" else real(name, *a)
+    )
+    assert main(["build"]) == 2
+    assert "pip install -e '.[site]'" in capsys.readouterr().err

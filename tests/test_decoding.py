@@ -13,7 +13,7 @@ from llmnotes.decoding import (
     top_k_filter,
     top_p_filter,
 )
-from llmnotes.gpt import GPT, GPTConfig
+from llmnotes.gpt import GPT, GPTConfig, random_gpt2
 
 VOCAB, CONTEXT = 50, 32
 
@@ -31,17 +31,10 @@ def previous():
 @pytest.fixture(scope="module")
 def models():
     """A random transformers GPT-2 (float32, as generate samples in float32) and our copy."""
-    from transformers import GPT2Config, GPT2LMHeadModel
-
     torch.manual_seed(0)
-    config = GPT2Config(
-        n_layer=2, n_head=2, n_embd=16, vocab_size=VOCAB, n_positions=CONTEXT,
-        bos_token_id=0, eos_token_id=None, pad_token_id=0,
-    )  # fmt: skip
-    reference = GPT2LMHeadModel(config).eval()
-    with torch.no_grad():
-        for parameter in reference.parameters():
-            parameter.add_(torch.randn_like(parameter) * 0.2)
+    reference = random_gpt2(
+        torch.float32, scale=0.2, n_embd=16, vocab_size=VOCAB, n_positions=CONTEXT
+    )
     return reference, GPT.from_hf(reference)
 
 

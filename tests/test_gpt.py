@@ -2,7 +2,14 @@ import pytest
 import torch
 from torch.nn import functional as F
 
-from llmnotes.gpt import GPT, GPTConfig, causal_mask, kv_cache_bytes, language_model_loss
+from llmnotes.gpt import (
+    GPT,
+    GPTConfig,
+    causal_mask,
+    kv_cache_bytes,
+    language_model_loss,
+    random_gpt2,
+)
 
 VOCAB, CONTEXT = 50, 32
 
@@ -10,18 +17,10 @@ VOCAB, CONTEXT = 50, 32
 @pytest.fixture(scope="module")
 def models():
     """A random GPT-2 from transformers in float64 (every weight perturbed), and our copy."""
-    from transformers import GPT2Config, GPT2LMHeadModel
-
     torch.manual_seed(0)
-    config = GPT2Config(
-        n_layer=2, n_head=2, n_embd=16, vocab_size=VOCAB, n_positions=CONTEXT,
-        bos_token_id=0, eos_token_id=None, pad_token_id=0,
-    )  # fmt: skip
-    reference = GPT2LMHeadModel(config).double().eval()
-    with torch.no_grad():
-        for name, parameter in reference.named_parameters():
-            is_norm_weight = ".ln_" in name and name.endswith("weight")
-            parameter.copy_(torch.randn_like(parameter) * 0.2 + is_norm_weight)
+    reference = random_gpt2(
+        torch.float64, scale=0.2, n_embd=16, vocab_size=VOCAB, n_positions=CONTEXT
+    )
     return reference, GPT.from_hf(reference)
 
 

@@ -1,7 +1,17 @@
+import re
+
 import pytest
 
-from llmnotes.pipeline.metrics import Entry, MetricsStore
-from llmnotes.pipeline.pages import ReferenceFiller, format_value, render_math, strip_test_settings
+from llmnotes.pipeline.metrics import Entry, MetricsStore, MissingMetric
+from llmnotes.pipeline.pages import (
+    FENCE_KEYS,
+    ReferenceFiller,
+    format_value,
+    render_math,
+    strip_test_settings,
+)
+
+from conftest import ROOT
 
 
 @pytest.fixture
@@ -117,8 +127,17 @@ def test_references_inside_code_fences_are_left_alone(filler):
 
 
 def test_strip_test_settings_only_touches_fence_lines():
-    md = '```python test="skip" group="a"\nx = \'test="skip"\'\n```\n    ```py lint="skip"\n'
+    md = '```python test="skip"\nx = \'test="skip"\'\n```\n    ```py requires="minilm"\n'
     assert strip_test_settings(md) == "```python\nx = 'test=\"skip\"'\n```\n    ```py\n"
+
+
+def test_pages_use_only_the_fence_settings_the_tests_read():
+    used = set()
+    for page in (ROOT / "docs").rglob("*.md"):
+        for line in page.read_text().splitlines():
+            if line.lstrip().startswith(("```", "~~~")):
+                used |= set(re.findall(r'(\w+)="', line))
+    assert used <= set(FENCE_KEYS), f"unknown fence settings: {used - set(FENCE_KEYS)}"
 
 
 def test_render_math_turns_latex_into_mathml():
@@ -132,3 +151,15 @@ def test_render_math_turns_latex_into_mathml():
     assert 'tabindex="0" xmlns="http://www.w3.org/1998/Math/MathML" display="block"' in out
     assert "<mfrac>" in out and out.count("tabindex") == 1
     assert "<mo>&#x0003C;</mo>" in out  # the comparison survives as an escaped operator
+
+
+def test_claims_render_nothing_while_true_and_fail_when_false(filler):
+    assert filler.claim("t.e", "n", ">", 30000) == ""
+    assert filler.claim("t.e", "n", "<=", "n") == ""
+    with pytest.raises(MissingMetric, match="rewrite the sentence"):
+        filler.claim("t.e", "n", "<", 100)
+    with pytest.raises(MissingMetric, match="unknown relation"):
+        filler.claim("t.e", "n", "≈", 1)
+    missing = []
+    filler.fill('It is big{{ claim("t.e", "n", "<", 5) }}.', missing.append)
+    assert missing and "rewrite the sentence" in missing[0]

@@ -34,7 +34,8 @@ def test_additive_positions_use_the_offset():
     torch.manual_seed(0)
     x = torch.randn(2, 3, 8)
     sinusoidal = SinusoidalPositions(16, 8)
-    torch.testing.assert_close(sinusoidal(x, offset=5), x + sinusoidal_table(16, 8)[5:8])
+    scaled = x * 8**0.5  # Vaswani et al.: embeddings times √d_model, then the sinusoids
+    torch.testing.assert_close(sinusoidal(x, offset=5), scaled + sinusoidal_table(16, 8)[5:8])
     learned = LearnedPositions(16, 8)
     torch.testing.assert_close(learned(x, offset=2), x + learned.table.weight[2:5])
     assert NoPositions()(x, offset=4) is x

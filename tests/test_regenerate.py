@@ -305,3 +305,13 @@ def test_producers_run_first_and_their_consumers_follow(world, tmp_path, monkeyp
     rerun = run(world, [uses_the_model, trains_a_model])
     assert [o.status for o in rerun] == ["ran", "ran"]
     assert rerun[1].reason == "its input minilm-sst2 was just produced"
+
+
+def test_a_named_producer_runs_when_its_product_is_missing_here(world, tmp_path, monkeypatch):
+    monkeypatch.setenv("LLMNOTES_CACHE_DIR", str(tmp_path / "cache"))
+    assert [o.status for o in run(world, [trains_a_model])] == ["ran"]
+    assert [o.status for o in run(world, [trains_a_model], produce_missing=True)] == ["unchanged"]
+    monkeypatch.setenv("LLMNOTES_CACHE_DIR", str(tmp_path / "another-machine"))
+    assert [o.status for o in run(world, [trains_a_model])] == ["unchanged"]  # a bare regenerate
+    (outcome,) = run(world, [trains_a_model], produce_missing=True)
+    assert (outcome.status, outcome.reason) == ("ran", "minilm-sst2 was not on this machine")

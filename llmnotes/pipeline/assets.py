@@ -410,6 +410,22 @@ REGISTRY: dict[str, Asset] = {
             stand_in_for="distilbert-sst2",
         ),
         Asset(
+            "char-gpt",
+            "A character-level GPT trained by this project (the language-models page)",
+            (CachedModel("models/char-gpt", "llmnotes regenerate language-models"),),
+        ),
+        Asset(
+            "gpt2",
+            "GPT-2 small (124M parameters), OpenAI's causal language model (online)",
+            (
+                HubRepo(
+                    "openai-community/gpt2",
+                    revision="607a30d783dfa663caf39e06633721c8d4cfcd7e",
+                    allow_patterns=("*.json", "*.txt", "model.safetensors"),
+                ),
+            ),
+        ),
+        Asset(
             "sst2",
             "Stanford Sentiment Treebank, binary sentence-level split (SST-2)",
             (SharedData("sst2"), HubRepo("stanfordnlp/sst2", repo_type="dataset")),

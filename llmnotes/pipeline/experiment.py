@@ -50,16 +50,24 @@ class UnknownExperiment(UserError, KeyError):
 def topics() -> list[str]:
     """The topics: the public modules of :mod:`llmnotes.experiments`, in name order.
 
+    A topic is named like its page: the module ``language_models`` is the topic
+    ``language-models`` of ``docs/language-models.md``.
+
     Examples:
         >>> "tokenization" in topics()
         True
     """
     package = importlib.import_module(TOPICS_PACKAGE)
     return sorted(
-        info.name
+        info.name.replace("_", "-")
         for info in pkgutil.iter_modules(package.__path__)
         if not info.name.startswith("_")
     )
+
+
+def topic_module(topic: str) -> str:
+    """The module of a topic's experiments: ``language-models`` → ``…language_models``."""
+    return f"{TOPICS_PACKAGE}.{topic.replace('-', '_')}"
 
 
 @dataclass
@@ -328,7 +336,7 @@ def load_topics(names: Iterable[str] | None = None) -> list[Experiment]:
         topic = name.split(".", 1)[0]
         if topic not in known:
             raise UnknownExperiment(f"unknown topic {topic!r}; known topics: {', '.join(known)}")
-        importlib.import_module(f"{TOPICS_PACKAGE}.{topic}")
+        importlib.import_module(topic_module(topic))
         if "." in name and name not in _REGISTRY:
             listed = ", ".join(e for e in _REGISTRY if e.startswith(f"{topic}."))
             raise UnknownExperiment(f"unknown experiment {name!r}; {topic} has: {listed}")

@@ -42,8 +42,11 @@ def reference_pattern() -> re.Pattern[str]:
 FENCE = re.compile(
     r"^(?P<indent> *)(?P<fence>`{3,}|~{3,}).*?^(?P=indent)(?P=fence)[ \t]*$", re.M | re.S
 )
+#: The fence settings only the tests read: ``test="skip"`` (not run here) and
+#: ``requires="ASSET"`` (run where the asset resolves); see :mod:`llmnotes.pipeline.notebooks`.
+FENCE_KEYS = ("test", "requires")
 FENCE_SETTINGS = re.compile(
-    r'^( *(?:`{3,}|~{3,}) *[\w+-]+)((?: +(?:test|group|lint|requires)="[^"]*")+) *$', re.M
+    r"^( *(?:`{3,}|~{3,}) *[\w+-]+)((?: +(?:" + "|".join(FENCE_KEYS) + r')="[^"]*")+) *$', re.M
 )
 MATH = re.compile(
     r'<(?P<tag>span|div) class="arithmatex">\s*\\(?P<open>[(\[])(?P<tex>.*?)\\[)\]]\s*</(?P=tag)>',
@@ -52,7 +55,7 @@ MATH = re.compile(
 
 
 def strip_test_settings(markdown: str) -> str:
-    """Remove ``test``, ``group``, ``lint`` and ``requires`` settings from code fences."""
+    """Remove the test-only settings (:data:`FENCE_KEYS`) from code fences."""
     return FENCE_SETTINGS.sub(r"\1", markdown)
 
 
@@ -192,6 +195,39 @@ class ReferenceFiller:
         if not hasattr(week1, name):
             raise MissingMetric(f"llmnotes.week1 has no {name!r}")
         return format_value(getattr(week1, name), fmt)
+
+    @macro
+    def claim(
+        self,
+        experiment: str,
+        left: str,
+        relation: str,
+        right: str | float,
+        other: str | None = None,
+    ) -> str:
+        """Check, at build time, a comparison that the sentence around it states.
+
+        ``{{ claim("exp", "bits.rnn", "<", "bits.gpt") }}`` renders nothing while the stored
+        values satisfy the relation, and fails the strict build when a regeneration makes the
+        sentence false. ``right`` is a value path of the same experiment (or of ``other``), or
+        a number.
+
+        Raises:
+            MissingMetric: The claim does not hold, or a value is not stored.
+        """
+        checks = {"<": float.__lt__, "<=": float.__le__, ">": float.__gt__, ">=": float.__ge__}
+        if relation not in checks:
+            raise MissingMetric(f"claim: unknown relation {relation!r}; use one of {list(checks)}")
+        a = float(self.store.value(experiment, left))
+        b = float(
+            right if not isinstance(right, str) else self.store.value(other or experiment, right)
+        )
+        if not checks[relation](a, b):
+            raise MissingMetric(
+                f"the page claims {experiment} {left} {relation} {right}, but the store has "
+                f"{a:.6g} and {b:.6g}: rewrite the sentence"
+            )
+        return ""
 
     @macro
     def provenance(self, experiment: str, asset: str | None = None) -> str:

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from llmnotes.pipeline.assets import AssetUnavailable
+from llmnotes.pipeline.assets import AssetUnavailable, resolve
 from llmnotes.pipeline.experiment import Choice, Experiment, producers_first
 from llmnotes.pipeline.metrics import (
     Entry,
@@ -163,6 +163,7 @@ def regenerate(
     overrides: Mapping[str, str] | None = None,
     show_progress: bool = True,
     all_assets: bool = False,
+    produce_missing: bool = False,
 ) -> list[Outcome]:
     """Run every stale experiment and return what happened to each one.
 
@@ -175,6 +176,10 @@ def regenerate(
         overrides: Explicit asset paths by asset name.
         show_progress: Draw progress bars on standard error.
         all_assets: Run on a stand-in even when a fresh result on a preferred asset is stored.
+        produce_missing: Run a producer whose product (a trained model) is not on this machine,
+            even where its stored result is fresh, so that the commands that use the product
+            work here (``llmnotes regenerate TOPIC`` asks for this; a bare ``regenerate`` does
+            not, so a fresh clone trains nothing).
 
     Returns:
         One outcome per experiment, in order. A failing experiment is reported, not raised, and
@@ -199,11 +204,12 @@ def regenerate(
             outcomes.append(Outcome(exp.name, "skipped", reason=str(error)))
             continue
         rerun = sorted(produced & {res.asset for res in choice.assets.values()})
+        missing = sorted(name for name in exp.produces if produce_missing and not resolves(name))
         fresh = is_fresh(store.get(exp.name, choice.key), exp.input_hash(choice), docs)
-        if not force and not rerun and fresh:
+        if not force and not rerun and not missing and fresh:
             outcomes.append(Outcome(exp.name, "unchanged", choice.key, "inputs unchanged"))
             continue
-        if not all_assets and (better := preferred_result(exp, choice, store)):
+        if not (all_assets or missing) and (better := preferred_result(exp, choice, store)):
             reason = f"only a stand-in here; the fresh result on {better} is kept (--all-assets)"
             outcomes.append(Outcome(exp.name, "skipped", choice.key, reason))
             continue
@@ -217,8 +223,18 @@ def regenerate(
             continue
         produced.update(exp.produces)
         note = f"its input {', '.join(rerun)} was just produced" if rerun else ""
+        note = note or (f"{', '.join(missing)} was not on this machine" if missing else "")
         outcomes.append(Outcome(exp.name, "ran", choice.key, note, seconds))
     return outcomes
+
+
+def resolves(asset: str) -> bool:
+    """Whether ``asset`` can be found on this machine without the network."""
+    try:
+        resolve(asset, offline=True)
+    except AssetUnavailable:
+        return False
+    return True
 
 
 def preferred_result(exp: Experiment, choice: Choice, store: MetricsStore) -> str | None:
