@@ -32,6 +32,8 @@ CHAR_GPT = "char-gpt"
 GPT_SIZES = {"d_model": 64, "heads": 4, "layers": 2}
 #: What every character model of this page trains on: windows, batch, and the step budgets.
 TRAINING = {"seq_len": 128, "batch": 32, "checkpoints": [250, 500, 1000, 2000]}
+#: How the page names each character model.
+LABELS = {"gpt": "GPT", "rnn": "RNN", "lstm": "LSTM"}
 #: Adam's learning rate, the same for every model: the RNNs page's.
 LEARNING_RATE = 3e-3
 
@@ -116,7 +118,7 @@ def gpt_vs_rnn(ctx: Context) -> Result:
     values["checkpoints"], values["context"] = checkpoints, s["seq_len"]
     values["uniform_bits"] = math.log2(len(chars.chars))
     final = {kind: b[-1] for kind, b in values["bits_per_char"].items()}
-    values["best"] = min(final, key=final.get)
+    values["best"] = LABELS[min(final, key=final.get)]
     values["last_gain"] = {kind: b[-2] - b[-1] for kind, b in values["bits_per_char"].items()}
     return Result(values, {"race": FigureOutput(race_figure(values), race_alt(values))})
 
@@ -166,27 +168,32 @@ def training_rate(model: GPT, settings: dict[str, Any], seconds: float) -> dict[
     c = model.config
     per_token = 6 * model.num_parameters(non_embedding=True) + 6 * c.layers * c.context * c.d_model
     rate = tokens / seconds
+    peak = peak_flops(cpu_info()) or float("nan")
     return {
         "tokens_per_second": rate,
         "achieved_flops": rate * per_token,
-        "peak_flops": peak_flops(cpu_info()) or float("nan"),
+        "peak_flops": peak,
+        "achieved_gflops": rate * per_token / 1e9,
+        "peak_gflops": peak / 1e9,
         "flops_per_token": float(per_token),
     }
 
 
 def race_figure(values: dict[str, Any]) -> Any:
     """Held-out bits per character against training steps (left) and seconds (right)."""
-    fig, (left, right) = new_figure(1, 2, figsize=(8.4, 3.4), sharey=True)
-    labels = {"gpt": "GPT", "rnn": "RNN", "lstm": "LSTM"}
+    fig, (left, right) = new_figure(1, 2, figsize=(8.4, 3.6), sharey=True)
     for colour, (kind, bits) in zip(PALETTE, values["bits_per_char"].items(), strict=False):
-        label = f"{labels[kind]} ({values['parameters'][kind] / 1000:.0f}k params)"
+        label = f"{LABELS[kind]} ({values['parameters'][kind] / 1000:.0f}k parameters)"
         left.plot(values["checkpoints"], bits, marker="o", color=colour, label=label)
         right.plot(values["seconds"][kind], bits, marker="o", color=colour)
-    for ax, xlabel in ((left, "training steps"), (right, "training time (s)")):
-        ax.set_xscale("log")
-        ax.set_xlabel(xlabel)
+    left.set_xscale("log", base=2)
+    left.set_xticks(values["checkpoints"], [f"{c:,}" for c in values["checkpoints"]])
+    left.minorticks_off()
+    left.set_xlabel("training steps")
+    right.set_xlabel("training time on this machine (s)")
+    right.set_xlim(left=0)
     left.set_ylabel("held-out bits per character")
-    left.legend(fontsize=9)
+    fig.legend(loc="outside lower center", ncol=3, fontsize=9)
     fig.suptitle("Same text, same windows, about the same size", fontweight="bold")
     return fig
 
@@ -324,7 +331,7 @@ def decoding(ctx: Context) -> Result:
 
 
 def distribution_figure(values: dict[str, Any], settings: dict[str, Any]) -> tuple[Any, str]:
-    """Bars of the next-character probabilities at each temperature, and the top-p cut."""
+    """Bars of the next-character probabilities at each temperature; the top-p cut in the title."""
     fig, ax = new_figure(figsize=(7.6, 3.4))
     shown = [{" ": "␣", "\n": "↵"}.get(c, c) for c in values["top_chars"]]
     temps = list(values["probabilities"])
@@ -332,21 +339,16 @@ def distribution_figure(values: dict[str, Any], settings: dict[str, Any]) -> tup
     for i, (colour, t) in enumerate(zip(PALETTE, temps, strict=False)):
         xs = [j + (i - (len(temps) - 1) / 2) * width for j in range(len(shown))]
         ax.bar(xs, values["probabilities"][t], width, color=colour, label=f"T = {t}")
-    cut = values["nucleus_size"] - 0.5
-    if cut < len(shown):
-        ax.axvline(cut, color="#444444", linestyle="--", linewidth=1)
-        ax.text(
-            cut + 0.1, ax.get_ylim()[1] * 0.9, f"top-p {settings['top_p']} keeps these", fontsize=9
-        )
     ax.set_xticks(range(len(shown)), shown)
     ax.set_xlabel(f"next character after {values['prompt']!r} (the 12 most likely at T = 1)")
     ax.set_ylabel("probability")
     ax.legend(fontsize=9, loc="upper right")
     ax.grid(axis="x", visible=False)
-    alt = (
-        "Grouped bar chart of the character GPT's next-character probabilities at three "
-        "temperatures, with a dashed line where the top-p cut falls"
+    ax.set_title(
+        f"Top-p {settings['top_p']} at T = 1 keeps the {values['nucleus_size']} most likely "
+        "characters"
     )
+    alt = "Grouped bars of the character GPT's next-character probabilities at three temperatures"
     return fig, alt
 
 
