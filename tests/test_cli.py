@@ -116,7 +116,7 @@ def test_parser_knows_every_command():
     required = {
         "tokenize": ["some text"], "similarity": ["a", "b"], "neighbours": ["a"],
         "finetune": ["--train", "x.csv", "--output", "out"], "sentiment": ["x"],
-        "attention": ["x", "--layer", "0", "--out", "a.svg"],
+        "attention": ["x", "--layer", "0", "--out", "a.svg"], "generate": ["The"],
     }  # fmt: skip
     assert set(required) <= set(COMMANDS)
     assert {"assets", "regenerate", "build", "serve", "notebooks"} <= set(COMMANDS)

@@ -104,7 +104,7 @@ def test_wrong_paths_and_names(name, tmp_path):
     assert_result_or_one_line(*run_cli("sentiment", "--model", missing, "--offline", "--", "good"))
     assert_result_or_one_line(*run_cli("similarity", "--vectors", missing, "--offline", "a", "b"))
     assert_result_or_one_line(*run_cli("regenerate", "--check", "--offline", "--", f"x{name}"))
-    assert_result_or_one_line(*run_cli("assets", "--offline", "--asset", f"{name}={missing}"))
+    assert_result_or_one_line(*run_cli("assets", "--offline", f"--asset={name}={missing}"))
 
 
 def test_wrong_formats(tmp_path):

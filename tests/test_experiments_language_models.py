@@ -46,7 +46,7 @@ def test_the_race_measures_every_model_at_every_checkpoint(trained):
         assert values["seconds"][kind][0] < values["seconds"][kind][1]
         assert 0 < values["bits_per_char"][kind][-1] < values["uniform_bits"] + 1
         assert values["samples"][kind].startswith("The ") and len(values["samples"][kind]) == 20
-    assert values["best"] in ("gpt", "rnn", "lstm")
+    assert values["best"] in ("GPT", "RNN", "LSTM")
     assert values["gpt_training"]["tokens_per_second"] > 0
     model, chars = load_char_gpt(folder)  # the produced asset loads back
     assert len(chars.chars) == values["vocabulary"] and model.config.context == values["context"]

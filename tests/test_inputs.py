@@ -28,7 +28,8 @@ from llmnotes.pipeline.inputs import (
         ("a/b/c", "path"),
         ("stanfordnlp/sst2", "hub"),
         ("stanfordnlp/sst2:train", "hub"),
-        ("gpt2", "path"),
+        ("gpt2", "asset"),
+        ("distilgpt2", "path"),
     ],
 )
 def test_parse_reference_tells_assets_paths_and_hub_ids_apart(text, kind):
@@ -48,6 +49,7 @@ def test_empty_names_and_missing_model_folders_are_user_errors(tmp_path):
         model_location(str(tmp_path / "missing"))
     assert model_location("owner/name") == "owner/name"
     assert model_location("distilbert-base-uncased") == "distilbert-base-uncased"
+    assert parse_reference("distilgpt2", bare_hub_ids=True).kind == "hub"
     assert model_location("minilm", offline=True).is_dir()
 
 

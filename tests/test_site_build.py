@@ -23,7 +23,7 @@ def test_site_builds_strict_with_every_page(built_site):
     for page in [
         "index.html",
         "tokenization/index.html",
-        "reference/assets/index.html",
+        "reference/pipeline/assets/index.html",
         "notebooks/quickstart/index.html",
         "search/search_index.json",
     ]:

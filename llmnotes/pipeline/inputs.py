@@ -10,7 +10,7 @@ Examples:
     ('asset', 'path')
     >>> parse_reference("stanfordnlp/sst2:train")
     Reference(kind='hub', text='stanfordnlp/sst2:train')
-    >>> parse_reference("gpt2", bare_hub_ids=True).kind
+    >>> parse_reference("distilgpt2", bare_hub_ids=True).kind
     'hub'
 """
 

@@ -5,7 +5,7 @@ the pages and their order from the nav, each page's notebook from its front matt
 (``notebook: NAME``), the API reference from the package's modules (:func:`public_modules`).
 
 Examples:
-    >>> front_matter("---\\nnotebook: quickstart\\n---\\n# Home\\n")
+    >>> front_matter("---\nnotebook: quickstart\n---\n# Home\n")
     {'notebook': 'quickstart'}
     >>> module_group("llmnotes.pipeline.assets"), module_group("llmnotes.bpe")
     ('Pipeline', 'Teaching code')
