@@ -312,12 +312,24 @@ def _mkdocs(*arguments: str) -> int:
     return subprocess.call(command, cwd=repo_root(), env=env)
 
 
+#: The file in a built site that records what it was built from.
+BUILD_STAMP = ".llmnotes-build"
+
+
 def cmd_build(args: argparse.Namespace) -> int:
-    """Build the site with ``mkdocs build`` (strict by default)."""
+    """Build the site with ``mkdocs build`` (strict by default), unless it is up to date."""
+    from llmnotes.pipeline.site_config import build_inputs_hash
+
+    site = (repo_root() / args.site_dir).resolve()
+    stamp = site / BUILD_STAMP
+    wanted = f"{build_inputs_hash()} strict={args.strict}"
+    if not args.force and stamp.is_file() and stamp.read_text() == wanted:
+        print(f"Site in {site} is up to date: nothing it is built from changed (--force rebuilds).")
+        return 0
     extra = ["--strict"] if args.strict else []
     code = _mkdocs("build", *extra, "--site-dir", args.site_dir)
     if code == 0:
-        site = (repo_root() / args.site_dir).resolve()
+        stamp.write_text(wanted)
         print(f"Site built in {site}; open {site / 'index.html'} or run `llmnotes serve`.")
     return code
 
@@ -497,6 +509,7 @@ def build_parser() -> argparse.ArgumentParser:
     build = commands.add_parser("build", help="build the site (mkdocs build --strict)")
     build.add_argument("--no-strict", dest="strict", action="store_false", help="allow warnings")
     build.add_argument("--site-dir", default="site", help="output folder (default: site)")
+    build.add_argument("--force", action="store_true", help="rebuild even when up to date")
     build.set_defaults(func=cmd_build)
 
     serve = commands.add_parser("serve", help="serve the site with live reload")

@@ -271,3 +271,18 @@ def test_site_commands_without_the_site_extra_name_it(monkeypatch, capsys):
     )
     assert main(["build"]) == 2
     assert "pip install -e '.[site]'" in capsys.readouterr().err
+
+
+def test_build_is_skipped_while_nothing_it_reads_changed(tmp_path, monkeypatch, capsys):
+    import llmnotes.cli as cli
+
+    builds = []
+    monkeypatch.setattr(cli, "_mkdocs", lambda *args: builds.append(args) or 0)
+    site = tmp_path / "site"
+    site.mkdir()
+    assert main(["build", "--site-dir", str(site)]) == 0
+    assert main(["build", "--site-dir", str(site)]) == 0
+    assert "up to date" in capsys.readouterr().out and len(builds) == 1
+    assert main(["build", "--site-dir", str(site), "--no-strict"]) == 0  # other settings
+    assert main(["build", "--site-dir", str(site), "--force"]) == 0
+    assert len(builds) == 3

@@ -113,18 +113,19 @@ def pipeline_timings(
             per_topic = {}
             for topic in topics():
                 say(f"cold regeneration ({name}): {topic}")
-                per_topic[topic] = timed([*regenerate, "--force", topic], copy, env)
+                command = [*regenerate, "--force", "--all-assets", topic]  # stand-ins included
+                per_topic[topic] = timed(command, copy, env)
             values[f"{name}_regeneration_seconds"] = per_topic
             values[f"{name}_regeneration_total"] = sum(per_topic.values())
             if name == "packaged":
                 say("mkdocs build, cold notebook cache")
-                values["cold_build_seconds"] = timed(build, copy, env)
+                values["cold_build_seconds"] = timed([*build, "--force"], copy, env)
                 say("no-op rebuilds and warm builds")
                 noop = [
                     timed(regenerate, copy, env) + timed(build, copy, env) for _ in range(repeats)
                 ]
                 values["noop_seconds"] = statistics.median(noop)
-                builds = [timed(build, copy, env) for _ in range(repeats)]
+                builds = [timed([*build, "--force"], copy, env) for _ in range(repeats)]
                 values["warm_build_seconds"] = statistics.median(builds)
     values["goals"] = {
         "noop_under_15s": values["noop_seconds"] < GOALS["noop_seconds"],

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ast
 import functools
+import hashlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -167,3 +168,22 @@ def reference_pages(package: Path | None = None) -> dict[str, str]:
                 lines.append(f"| [`{name}`]({link}) | {summary.rstrip('.')} |")
     pages["reference/index.md"] = "\n".join(lines) + "\n"
     return pages
+
+
+#: What a site build reads: the build is redone when any of these changes.
+BUILD_INPUTS = ("mkdocs.yml", "constraints.txt", "pyproject.toml", "docs", "includes",
+                "overrides", "llmnotes")  # fmt: skip
+
+
+def build_inputs_hash(root: Path | None = None) -> str:
+    """A hash of every file a site build reads (pages, metrics, figures, code, configuration)."""
+    root = root or repo_root()
+    digest = hashlib.sha256()
+    for name in BUILD_INPUTS:
+        path = root / name
+        files = [path] if path.is_file() else sorted(path.rglob("*")) if path.is_dir() else []
+        for file in files:
+            if file.is_file() and "__pycache__" not in file.parts:
+                digest.update(file.relative_to(root).as_posix().encode() + b"\0")
+                digest.update(file.read_bytes())
+    return digest.hexdigest()[:16]
