@@ -180,19 +180,23 @@ def training_rate(model: GPT, settings: dict[str, Any], seconds: float) -> dict[
 
 
 def race_figure(values: dict[str, Any]) -> Any:
-    """Held-out bits per character against training steps (left) and seconds (right)."""
+    """Training and held-out bits per character against steps (left); held-out against seconds."""
     fig, (left, right) = new_figure(1, 2, figsize=(8.4, 3.6), sharey=True)
     for colour, (kind, bits) in zip(PALETTE, values["bits_per_char"].items(), strict=False):
         label = f"{LABELS[kind]} ({values['parameters'][kind] / 1000:.0f}k parameters)"
-        left.plot(values["checkpoints"], bits, marker="o", color=colour, label=label)
-        right.plot(values["seconds"][kind], bits, marker="o", color=colour)
-    left.set_xscale("log", base=2)
-    left.set_xticks(values["checkpoints"], [f"{c:,}" for c in values["checkpoints"]])
-    left.minorticks_off()
+        train = values["train_bits"][kind]
+        steps = [100 * (i + 1) for i in range(len(train))]
+        left.plot(steps, train, color=colour, linewidth=1, alpha=0.8)
+        left.plot(values["checkpoints"], bits, "o--", color=colour, label=label)
+        right.plot(values["seconds"][kind], bits, "o--", color=colour)
     left.set_xlabel("training steps")
+    left.set_xlim(left=0)
     right.set_xlabel("training time on this machine (s)")
     right.set_xlim(left=0)
-    left.set_ylabel("held-out bits per character")
+    left.set_ylabel("bits per character")
+    left.set_ylim(top=max(values["bits_per_char"][k][0] for k in values["bits_per_char"]) + 0.6)
+    left.set_title("line: training windows, dots: held-out", fontsize=10, fontweight="normal")
+    right.set_title("held-out, against time", fontsize=10, fontweight="normal")
     fig.legend(loc="outside lower center", ncol=3, fontsize=9)
     fig.suptitle("Same text, same windows, about the same size", fontweight="bold")
     return fig
@@ -201,8 +205,8 @@ def race_figure(values: dict[str, Any]) -> Any:
 def race_alt(values: dict[str, Any]) -> str:
     """Alt text of the race figure."""
     return (
-        "Two line charts of held-out bits per character for a GPT, an RNN and an LSTM, against "
-        "training steps and against training time"
+        "Two line charts of bits per character for a GPT, an RNN and an LSTM: training and "
+        "held-out loss against training steps, and held-out loss against training time"
     )
 
 
@@ -354,7 +358,7 @@ def distribution_figure(values: dict[str, Any], settings: dict[str, Any]) -> tup
 
 @experiment(
     "language-models",
-    settings={"lengths": [64, 128, 256, 512, 1024], "prompt": 16, "d_model": 128, "layers": 4},
+    settings={"lengths": [64, 128, 256, 512, 1024], "prompt": 16, "d_model": 128, "layers": 2},
     speed=(
         SpeedRow(
             "generation at the longest length: KV cache / none (tokens/s)",
