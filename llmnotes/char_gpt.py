@@ -38,6 +38,10 @@ class CharGPTError(UserError, ValueError):
     """A folder that is not a character GPT written by :func:`save_char_gpt`."""
 
 
+class NotACharGPT(CharGPTError):
+    """A folder without a character GPT's ``config.json``: it may hold another kind of model."""
+
+
 def save_char_gpt(model: GPT, chars: CharVocabulary, folder: Path) -> None:
     """Write ``model`` and its characters to ``folder`` (safetensors weights and JSON)."""
     from safetensors.torch import save_model
@@ -52,19 +56,21 @@ def load_char_gpt(folder: Path) -> tuple[GPT, CharVocabulary]:
     """Read a folder written by :func:`save_char_gpt`; the model comes back in eval mode.
 
     Raises:
-        CharGPTError: The folder lacks the files, or they are not a character GPT's.
+        NotACharGPT: The folder's ``config.json`` is missing or is not a character GPT's.
+        CharGPTError: The config says character GPT but the weights or sizes do not load.
     """
     from safetensors.torch import load_model
 
     try:
         config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
-        if config.get("kind") != KIND:
-            raise CharGPTError(f"{folder} holds a model, but not a character GPT of llmnotes")
+    except (OSError, ValueError) as error:
+        raise NotACharGPT(f"{folder} has no readable config.json: {error}") from None
+    if not isinstance(config, dict) or config.get("kind") != KIND:
+        raise NotACharGPT(f"{folder} holds a model, but not a character GPT of llmnotes")
+    try:
         model = GPT(GPTConfig(**config["gpt"]))
         load_model(model, str(folder / "model.safetensors"))
     except (OSError, ValueError, KeyError, TypeError, RuntimeError) as error:
-        if isinstance(error, CharGPTError):
-            raise
         reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise CharGPTError(f"cannot load a character GPT from {folder}: {reason}") from None
     return model.eval(), CharVocabulary(config["chars"])

@@ -56,6 +56,9 @@ class GPTConfig:
         position: ``"learned"`` (GPT-2), ``"sinusoidal"``, ``"rotary"`` or ``"none"``.
         tie_weights: Whether the output layer shares the token embedding matrix.
         bias: Whether linear layers and LayerNorms have biases.
+        fused: Whether attention runs PyTorch's fused ``F.scaled_dot_product_attention`` (the
+            same formula, faster, no weight matrix kept) or the site's
+            :func:`~llmnotes.attention.scaled_dot_product_attention`, which returns the weights.
     """
 
     vocab_size: int = 50257
@@ -69,6 +72,7 @@ class GPTConfig:
     position: str = "learned"
     tie_weights: bool = True
     bias: bool = True
+    fused: bool = True
 
     def __post_init__(self) -> None:
         if self.d_model % self.heads:
@@ -102,6 +106,7 @@ class CausalSelfAttention(nn.Module):
     def __init__(self, config: GPTConfig) -> None:
         super().__init__()
         self.heads = config.heads
+        self.fused = config.fused
         self.qkv = nn.Linear(config.d_model, 3 * config.d_model, bias=config.bias)  # c_attn
         self.out = nn.Linear(config.d_model, config.d_model, bias=config.bias)  # c_proj
         self.dropout = nn.Dropout(config.dropout)
@@ -134,9 +139,13 @@ class CausalSelfAttention(nn.Module):
             v = torch.cat((past[1], v), dim=2)
         # --8<-- [end:cache_update]
         mask = causal_mask(tokens, cached, x.device)  # (T, cached + T), True = may attend
-        context, weights = scaled_dot_product_attention(q, k, v, mask)  # (B, H, T, hd)
-        if self.training and self.dropout.p > 0:
-            context = self.dropout(weights) @ v  # GPT-2 also drops attention weights
+        drop = self.dropout.p if self.training else 0.0  # GPT-2 also drops attention weights
+        if self.fused:  # PyTorch's kernel for the same formula
+            context = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=drop)
+        else:
+            context, weights = scaled_dot_product_attention(q, k, v, mask)  # (B, H, T, hd)
+            if drop > 0:
+                context = self.dropout(weights) @ v
         merged = context.transpose(1, 2).reshape(batch, tokens, width)  # heads side by side
         return self.dropout(self.out(merged)), (k, v)
 
@@ -287,8 +296,8 @@ class GPT(nn.Module):
         return total
 
     @classmethod
-    def from_hf(cls, model: GPT2LMHeadModel) -> GPT:
-        """A copy of a transformers GPT-2 model, in its dtype.
+    def from_hf(cls, model: GPT2LMHeadModel, fused: bool = True) -> GPT:
+        """A copy of a transformers GPT-2 model, in its dtype (``fused`` as in :class:`GPTConfig`).
 
         GPT-2's linear layers are ``Conv1D`` modules computing ``x @ W + b``: their weight is
         (in, out), the transpose of an ``nn.Linear`` weight.
@@ -299,7 +308,7 @@ class GPT(nn.Module):
         config = GPTConfig(
             vocab_size=hf.vocab_size, context=hf.n_positions, d_model=hf.n_embd, heads=hf.n_head,
             layers=hf.n_layer, d_ff=hf.n_inner, dropout=hf.resid_pdrop,
-            layer_norm_eps=hf.layer_norm_epsilon, tie_weights=hf.tie_word_embeddings,
+            layer_norm_eps=hf.layer_norm_epsilon, tie_weights=hf.tie_word_embeddings, fused=fused,
         )  # fmt: skip
         source = model.state_dict()
         names = {
@@ -339,6 +348,7 @@ def random_gpt2(dtype: torch.dtype = torch.float64, scale: float = 0.1, **sizes:
     fields = {"n_layer": 2, "n_head": 2, "n_embd": 32, "vocab_size": 64, "n_positions": 64}
     config = GPT2Config(**{**fields, **sizes}, bos_token_id=0, eos_token_id=None, pad_token_id=0)
     model = GPT2LMHeadModel(config).to(dtype).eval()
+    model.loss_type = "ForCausalLM"  # named, or transformers warns that it guessed it
     with torch.no_grad():
         for parameter in model.parameters():
             parameter.add_(torch.randn_like(parameter) * scale)

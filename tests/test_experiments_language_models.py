@@ -5,6 +5,7 @@ import pytest
 from llmnotes.char_gpt import load_char_gpt
 from llmnotes.experiments.language_models import (
     CHAR_GPT,
+    attention_kernel,
     char_model,
     decoding,
     gpt_vs_rnn,
@@ -64,6 +65,7 @@ def test_parity_is_float64_exact():
     values = parity.run(Choice({}, 0)).values
     assert values["logits_max_diff"] < 1e-12 and values["cached_logits_max_diff"] < 1e-12
     assert max(values["hidden_max_diff"]) < 1e-12 and values["rotary_max_diff"] < 1e-12
+    assert values["fused_logits_max_diff"] < 1e-12
     assert values["loss_diff"] < 1e-6  # transformers computes its loss in float32
     assert values["parameters_match"] and values["gpt2_small_parameters"] == 124_439_808
 
@@ -86,3 +88,13 @@ def test_kv_cache_gives_the_same_tokens_faster():
     assert set(values["tokens_per_second"]) == {"ours_cache", "ours_no_cache", "library_cache"}
     assert values["memory_bytes"]["gpt2_small_fp32"] == 2 * 12 * 12 * 64 * 1024 * 4
     assert all(math.isfinite(x) for x in values["cache_speedup"])
+
+
+def test_attention_kernel_times_both_ways():
+    exp = attention_kernel.with_settings(steps=2, repeats=1, seq_len=16, batch=2)
+    values = exp.run(Choice({}, 0)).values
+    assert set(values["step_ms"]) == {"ours", "fused"}
+    assert all(ms > 0 for ms in values["step_ms"].values())
+    assert values["speedup"] == pytest.approx(
+        values["step_ms"]["ours"] / values["step_ms"]["fused"]
+    )

@@ -59,3 +59,17 @@ def test_generate_without_the_model_names_the_command(tmp_path, monkeypatch, cap
     monkeypatch.setenv("LLMNOTES_CACHE_DIR", str(tmp_path / "empty"))
     assert main(["generate", "The"]) == 2
     assert "llmnotes regenerate language-models" in capsys.readouterr().err
+
+
+def test_a_damaged_char_gpt_and_another_models_folder_are_told_apart(
+    char_gpt_cache, tmp_path, capsys
+):
+    folder = tmp_path / "models" / "char-gpt"
+    (folder / "model.safetensors").unlink()
+    assert main(["generate", "The", "--model", str(folder)]) == 2
+    assert "cannot load a character GPT from" in capsys.readouterr().err
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "config.json").write_text('{"model_type": "gpt2"}')  # no weights, no tokenizer
+    assert main(["generate", "The", "--model", str(other)]) == 2
+    assert "as a causal language model" in capsys.readouterr().err

@@ -14,14 +14,17 @@ from llmnotes.gpt import (
 VOCAB, CONTEXT = 50, 32
 
 
-@pytest.fixture(scope="module")
-def models():
-    """A random GPT-2 from transformers in float64 (every weight perturbed), and our copy."""
+@pytest.fixture(scope="module", params=[False, True], ids=["site-attention", "fused-attention"])
+def models(request):
+    """A random GPT-2 from transformers in float64 (every weight perturbed), and our copy.
+
+    Our copy computes attention with the site's function, then with PyTorch's fused kernel.
+    """
     torch.manual_seed(0)
     reference = random_gpt2(
         torch.float64, scale=0.2, n_embd=16, vocab_size=VOCAB, n_positions=CONTEXT
     )
-    return reference, GPT.from_hf(reference)
+    return reference, GPT.from_hf(reference, fused=request.param)
 
 
 @pytest.fixture
@@ -74,10 +77,14 @@ def test_kv_cache_matches_transformers(models, ids):
         torch.testing.assert_close(values, layer.values, rtol=0, atol=1e-12)
 
 
+@pytest.mark.parametrize("fused", [False, True])
 @pytest.mark.parametrize("position", ["learned", "sinusoidal", "rotary", "none"])
-def test_cached_and_uncached_logits_agree(position):
+def test_cached_and_uncached_logits_agree(position, fused):
     torch.manual_seed(2)
-    model = GPT(GPTConfig(VOCAB, CONTEXT, d_model=16, heads=2, layers=2, position=position))
+    config = GPTConfig(
+        VOCAB, CONTEXT, d_model=16, heads=2, layers=2, position=position, fused=fused
+    )
+    model = GPT(config)
     model = model.double().eval()
     ids = torch.randint(0, VOCAB, (2, 9))
     with torch.no_grad():
@@ -159,3 +166,16 @@ def test_config_is_checked():
     with pytest.raises(ValueError, match="unknown position 'alibi'"):
         GPTConfig(VOCAB, CONTEXT, d_model=16, heads=2, layers=1, position="alibi")
     assert GPTConfig(d_model=16, heads=2).d_ff == 64
+
+
+def test_fused_and_site_attention_train_alike():
+    """One training step gives the same gradients with either attention, dropout off."""
+    grads = []
+    for fused in (False, True):
+        torch.manual_seed(3)
+        model = GPT(GPTConfig(VOCAB, CONTEXT, d_model=16, heads=2, layers=2, fused=fused)).double()
+        ids = torch.randint(0, VOCAB, (2, 10), generator=torch.Generator().manual_seed(4))
+        language_model_loss(model(ids).logits, ids).backward()
+        grads.append([p.grad for p in model.parameters()])
+    for a, b in zip(*grads, strict=True):
+        torch.testing.assert_close(a, b, rtol=0, atol=1e-12)

@@ -17,9 +17,9 @@ from torch import nn
 
 from llmnotes.char_gpt import save_char_gpt
 from llmnotes.char_lm import CharModel, CharVocabulary, bits_per_character, train_char_model
-from llmnotes.corpora import CORPORA, split_corpus
+from llmnotes.corpora import CORPORA
 from llmnotes.decoding import SamplingSettings, generate, next_token_distributions
-from llmnotes.experiments.rnns import CHAR_HIDDEN, parameter_count
+from llmnotes.experiments.rnns import CHAR_HIDDEN, char_corpus, parameter_count
 from llmnotes.figures import PALETTE, new_figure
 from llmnotes.gpt import GPT, GPTConfig, kv_cache_bytes, language_model_loss, random_gpt2
 from llmnotes.hardware import cpu_info, peak_flops
@@ -36,13 +36,6 @@ TRAINING = {"seq_len": 128, "batch": 32, "checkpoints": [250, 500, 1000, 2000]}
 LABELS = {"gpt": "GPT", "rnn": "RNN", "lstm": "LSTM"}
 #: Adam's learning rate, the same for every model: the RNNs page's.
 LEARNING_RATE = 3e-3
-
-
-def char_text(ctx: Context) -> tuple[str, str, str]:
-    """The corpus's name, its training text, and the first characters of its held-out text."""
-    corpus = split_corpus(ctx.assets["corpus"])
-    held_out = "\n".join(corpus.held_out)[: ctx.settings["held_out_chars"]]
-    return corpus.name, "\n".join(corpus.train), held_out
 
 
 def char_gpt(vocab_size: int, context: int, position: str = "learned") -> GPT:
@@ -88,7 +81,7 @@ def gpt_sample(model: GPT, chars: CharVocabulary, prompt: str, settings: Samplin
 )
 def gpt_vs_rnn(ctx: Context) -> Result:
     """A character GPT, RNN and LSTM of about the same size, trained on the same text and steps."""
-    name, train_text, held_out = char_text(ctx)
+    name, train_text, held_out = char_corpus(ctx)
     chars = CharVocabulary.build(train_text)
     train_ids, held_ids = chars.encode(train_text), chars.encode(held_out)
     s = ctx.settings
@@ -223,7 +216,7 @@ def race_alt(values: dict[str, Any]) -> str:
 )
 def positions(ctx: Context) -> Result:
     """The same character GPT with no positions, learned, sinusoidal and rotary positions."""
-    _, train_text, held_out = char_text(ctx)
+    _, train_text, held_out = char_corpus(ctx)
     chars = CharVocabulary.build(train_text)
     train_ids, held_ids = chars.encode(train_text), chars.encode(held_out)
     s = ctx.settings
@@ -259,7 +252,7 @@ def parity(ctx: Context) -> Result:
     from llmnotes.positions import Rotary
 
     reference = random_gpt2()
-    ours = GPT.from_hf(reference).eval()
+    ours, fused = GPT.from_hf(reference, fused=False), GPT.from_hf(reference)
     ids = torch.randint(0, 64, (2, 24), generator=torch.Generator().manual_seed(ctx.seed))
     with torch.no_grad():
         theirs = reference(ids, labels=ids, output_hidden_states=True)
@@ -267,6 +260,7 @@ def parity(ctx: Context) -> Result:
         hidden = [*mine.hidden_states[:-1], ours.ln_f(mine.hidden_states[-1])]
         prefix = ours(ids[:, :16])
         cached = ours(ids[:, 16:], past=prefix.past).logits
+        fused_logits = fused(ids).logits
 
     def gap(a: torch.Tensor, b: torch.Tensor) -> float:
         return float((a - b).abs().max())
@@ -283,6 +277,7 @@ def parity(ctx: Context) -> Result:
         "loss_diff": abs(float(language_model_loss(mine.logits, ids)) - float(theirs.loss)),
         "hidden_max_diff": [gap(a, b) for a, b in zip(hidden, theirs.hidden_states, strict=True)],
         "cached_logits_max_diff": gap(cached, mine.logits[:, 16:]),
+        "fused_logits_max_diff": gap(fused_logits, mine.logits),
         "rotary_max_diff": max(gap(a, b) for a, b in zip(our_rotated, rotated, strict=True)),
         "parameters_match": ours.num_parameters() == reference.num_parameters(),
     }
@@ -291,6 +286,39 @@ def parity(ctx: Context) -> Result:
     values["gpt2_small_parameters"] = small.num_parameters()
     values["gpt2_small_non_embedding"] = small.num_parameters(non_embedding=True)
     return Result(values)
+
+
+@experiment(
+    "language-models",
+    settings={
+        "steps": 20,
+        "repeats": 2,
+        "seq_len": TRAINING["seq_len"],
+        "batch": TRAINING["batch"],
+    },
+    speed=(
+        SpeedRow(
+            "character GPT training step: fused attention / ours (ms)",
+            "step_ms.fused",
+            "step_ms.ours",
+            fmt=".1f",
+        ),
+    ),
+)
+def attention_kernel(ctx: Context) -> Result:
+    """Training steps of the character GPT with PyTorch's fused attention and with the site's."""
+    s = ctx.settings
+    ids = torch.randint(0, 96, (50_000,), generator=torch.Generator().manual_seed(ctx.seed))
+    step_ms = {}
+    for name, fused in (("ours", False), ("fused", True)):
+        torch.manual_seed(ctx.seed)
+        model = GPT(GPTConfig(vocab_size=96, context=s["seq_len"], fused=fused, **GPT_SIZES))
+        seconds, _ = fastest(
+            lambda m=model: train_char_model(m, ids, s["steps"], s["seq_len"], s["batch"]),
+            repeats=s["repeats"],
+        )
+        step_ms[name] = 1000 * seconds / s["steps"]
+    return Result({"step_ms": step_ms, "speedup": step_ms["ours"] / step_ms["fused"]})
 
 
 @experiment(
@@ -396,7 +424,8 @@ def kv_cache(ctx: Context) -> Result:
         }
         outputs = {}
         for name, run in runs.items():
-            seconds, outputs[name] = fastest(run, repeats=1)
+            warm = length != s["lengths"][0]  # one warm-up per way, at the shortest length
+            seconds, outputs[name] = fastest(run, repeats=1, warmup=not warm)
             rates.setdefault(name, []).append(new / seconds)
         same &= all(torch.equal(out, outputs["ours_cache"]) for out in outputs.values())
     cache_speedup = [

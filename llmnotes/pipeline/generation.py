@@ -8,16 +8,17 @@ loaded by transformers from safetensors weights, never with remote code.
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 
-from llmnotes.char_gpt import KIND, load_char_gpt, unknown_characters
+from llmnotes.char_gpt import NotACharGPT, load_char_gpt, unknown_characters
+from llmnotes.char_lm import CharVocabulary
 from llmnotes.decoding import SamplingSettings, generate
 from llmnotes.errors import UserError
+from llmnotes.gpt import GPT
 from llmnotes.pipeline.inputs import model_location
 
 #: The model ``llmnotes generate`` uses without ``--model``.
@@ -64,22 +65,25 @@ def continue_prompt(
         raise GenerationError("nothing to continue: the prompt is empty")
     name = model or DEFAULT_MODEL
     location = model_location(name, offline)  # a folder, or a hub id for transformers
-    if isinstance(location, Path) and _is_char_gpt(location):
-        return _with_char_gpt(location, name, prompt, settings, seed, use_cache)
+    if isinstance(location, Path):
+        try:
+            model, chars = load_char_gpt(location)
+        except NotACharGPT:
+            pass  # another model's folder: transformers reads it
+        else:
+            return _with_char_gpt(model, chars, name, prompt, settings, seed, use_cache)
     return _with_transformers(str(location), prompt, settings, seed, use_cache)
 
 
-def _is_char_gpt(folder: Path) -> bool:
-    try:
-        return json.loads((folder / "config.json").read_text()).get("kind") == KIND
-    except (OSError, ValueError):
-        return False
-
-
 def _with_char_gpt(
-    folder: Path, name: str, prompt: str, settings: SamplingSettings, seed: int, use_cache: bool
+    model: GPT,
+    chars: CharVocabulary,
+    name: str,
+    prompt: str,
+    settings: SamplingSettings,
+    seed: int,
+    use_cache: bool,
 ) -> Generated:
-    model, chars = load_char_gpt(folder)
     if unknown := unknown_characters(chars, prompt):
         shown = ", ".join(repr(c) for c in unknown)
         raise GenerationError(
