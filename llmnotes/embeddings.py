@@ -152,7 +152,8 @@ def evaluate(vectors: Any, benchmarks: Path, restrict_vocab: int = 10_000) -> di
 
     Returns:
         ``<name>_spearman`` and ``<name>_oov`` (a fraction) for each similarity benchmark,
-        ``analogy_accuracy`` over the questions the vocabulary covers and ``analogy_oov``.
+        ``analogy_accuracy`` over the questions the vocabulary covers, ``analogy_oov``, and the
+        counts: ``analogy_questions``, ``analogy_answered`` and ``restrict_vocab``.
     """
     logging.getLogger("gensim").setLevel(logging.ERROR)
     results: dict[str, float] = {}
@@ -168,14 +169,20 @@ def evaluate(vectors: Any, benchmarks: Path, restrict_vocab: int = 10_000) -> di
     questions = sum(1 for line in (benchmarks / ANALOGIES).open() if not line.startswith(":"))
     results["analogy_accuracy"] = float(score)
     results["analogy_oov"] = 1 - answered / questions
+    results["analogy_questions"] = questions
+    results["analogy_answered"] = answered
+    results["restrict_vocab"] = restrict_vocab
     return results
 
 
-def static_token_vectors(model_folder: Path) -> Any:
+def static_token_vectors(model_folder: Path, min_length: int = 2) -> Any:
     """A BERT-style model's input embeddings, for the vocabulary entries that are whole words.
 
     These are the vectors the model looks up before any attention: one per token, whatever the
-    context. Continuation pieces (``##…``), special tokens and non-alphabetic entries are left out.
+    context. Continuation pieces (``##…``), special tokens and non-alphabetic entries are left
+    out, and so are entries shorter than ``min_length``: BERT's vocabulary lists every single
+    character before its first word, and then words roughly from the most frequent down, so the
+    first entries kept are the frequent words.
     """
     from safetensors import safe_open
 
@@ -184,7 +191,8 @@ def static_token_vectors(model_folder: Path) -> Any:
     with safe_open(str(model_folder / "model.safetensors"), "np") as weights:
         table = weights.get_tensor("embeddings.word_embeddings.weight")
     vocab = load_vocab(model_folder)
-    words = [w for w, i in sorted(vocab.items(), key=lambda kv: kv[1]) if w.isalpha()]
+    ordered = sorted(vocab.items(), key=lambda kv: kv[1])
+    words = [w for w, _ in ordered if w.isalpha() and len(w) >= min_length]
     return keyed_vectors(words, table[[vocab[w] for w in words]])
 
 

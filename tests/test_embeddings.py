@@ -103,14 +103,18 @@ def test_analogy_matches_gensim_3cosadd(minilm_static):
 def test_minilm_static_stand_in_king_queen(minilm_static):
     assert round(float(minilm_static.similarity("king", "queen")), 3) == 0.627
     assert "##ms" not in minilm_static.key_to_index and "[CLS]" not in minilm_static.key_to_index
+    assert minilm_static.index_to_key[:3] == ["the", "of", "and"]  # single characters left out
 
 
 def test_evaluate_reports_scores_and_oov(minilm_static):
     results = evaluate(minilm_static, resolve("gensim-test-data", offline=True).path)
     assert set(results) == {
         "ws353_spearman", "ws353_oov", "simlex_spearman", "simlex_oov",
-        "analogy_accuracy", "analogy_oov",
+        "analogy_accuracy", "analogy_oov", "analogy_questions", "analogy_answered",
+        "restrict_vocab",
     }  # fmt: skip
+    answered = 1 - results["analogy_answered"] / results["analogy_questions"]
+    assert results["analogy_oov"] == pytest.approx(answered)
     assert 0 < results["ws353_spearman"] < 1
     assert 0 <= results["ws353_oov"] < 0.2
 

@@ -143,6 +143,41 @@ def heatmap_figure(vectors: Any, words: list[str]) -> Any:
     return fig
 
 
+def length_and_distance(vectors: Any, word: str, k: int = 10) -> dict[str, Any]:
+    """What vector length does to ``word``'s nearest neighbours, and how it follows frequency.
+
+    The vectors are listed most frequent first (GloVe's files are), so a word's index is its
+    frequency rank.
+    """
+    from scipy.stats import spearmanr
+
+    norms = np.linalg.norm(vectors.vectors, axis=1)
+    target = vectors.vectors[vectors.key_to_index[word]]
+    euclidean = np.linalg.norm(vectors.vectors - target, axis=1)
+    cosine = vectors.vectors @ target / (norms * np.linalg.norm(target))
+    by_cosine = [int(i) for i in np.argsort(-cosine)[1 : k + 1]]
+    by_euclid = [int(i) for i in np.argsort(euclidean)[1 : k + 1]]
+    euclid_rank = np.argsort(np.argsort(euclidean))  # 0 is the word itself
+    dropped = max(by_cosine, key=lambda i: euclid_rank[i])
+    words = vectors.index_to_key
+    buckets = {"top 100": (0, 100), "100–1,000": (100, 1000), "1,000–10,000": (1000, len(words))}
+    return {
+        "k": k,
+        "norm_word": float(norms[vectors.key_to_index[word]]),
+        "by_cosine": [words[i] for i in by_cosine],
+        "by_euclidean": [words[i] for i in by_euclid],
+        "overlap": len(set(by_cosine) & set(by_euclid)),
+        "dropped": words[dropped],
+        "dropped_norm": float(norms[dropped]),
+        "dropped_cosine_rank": by_cosine.index(dropped) + 1,
+        "dropped_euclidean_rank": int(euclid_rank[dropped]),
+        "euclidean_to_queen": float(euclidean[vectors.key_to_index["queen"]]),
+        "norm_rank_spearman": float(spearmanr(norms, np.arange(len(norms))).statistic),
+        "rank_buckets": list(buckets),
+        "mean_norms": [float(norms[a:b].mean()) for a, b in buckets.values()],
+    }
+
+
 @experiment("embeddings", assets={"vectors": ("glove-wiki-gigaword-50",), **BENCHMARKS})
 def glove_exploration(ctx: Context) -> Result:
     """Neighbours, analogies and benchmark scores of GloVe 50d, with two figures."""
@@ -154,10 +189,7 @@ def glove_exploration(ctx: Context) -> Result:
         "neighbours_computer": [f"{w} ({s:.2f})" for w, s in neighbours(vectors, "computer", 5)],
         "analogy_king_man_woman": [f"{w} ({s:.3f})" for w, s in ours],
         "analogy_matches_gensim": [w for w, _ in ours] == [w for w, _ in library],
-        "euclidean_king_queen": float(np.linalg.norm(vectors["king"] - vectors["queen"])),
-        "euclidean_king_monarch": float(np.linalg.norm(vectors["king"] - vectors["monarch"])),
-        "norm_the": float(np.linalg.norm(vectors["the"])),
-        "norm_monarch": float(np.linalg.norm(vectors["monarch"])),
+        "length": length_and_distance(vectors, "king"),
         "evaluation": evaluate(vectors, ctx.assets["benchmarks"].path),
     }
     figures = {
@@ -182,6 +214,9 @@ def minilm_static(ctx: Context) -> Result:
         {
             "king_queen": float(vectors.similarity("king", "queen")),
             "words": len(vectors.key_to_index),
+            "single_characters": len(static_token_vectors(ctx.assets["model"].path, 1).key_to_index)
+            - len(vectors.key_to_index),
+            "first_words": vectors.index_to_key[:8],
             "dimensions": int(vectors.vector_size),
             "neighbours_king": [f"{w} ({s:.2f})" for w, s in neighbours(vectors, "king", 5)],
             "evaluation": evaluate(vectors, ctx.assets["benchmarks"].path),
@@ -204,6 +239,7 @@ def stable_hash(text: str) -> int:
         "sample": 1e-3,
         "epochs": 5,
         "min_count": 5,
+        "batch_size": 1024,
         "glove": {"window": 10, "x_max": 10, "epochs": 20, "lr": 0.1, "batch_size": 2048},
     },
     speed=(
@@ -244,7 +280,7 @@ def trained_embeddings(ctx: Context) -> Result:
     try:
         config = SkipGramConfig(
             dim=s["dim"], window=s["window"], negatives=s["negatives"], sample=s["sample"],
-            epochs=s["epochs"], seed=ctx.seed,
+            epochs=s["epochs"], batch_size=s["batch_size"], seed=ctx.seed,
         )  # fmt: skip
         start = time.perf_counter()  # timed like gensim: vocabulary, pairs and epochs
         ours = train_skipgram(sentences, config, min_count=s["min_count"])

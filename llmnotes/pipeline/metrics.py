@@ -95,6 +95,37 @@ def write_atomic(path: Path, data: bytes) -> None:
         ) from error
 
 
+def walk(tree: Any, name: str, where: str, what: str) -> Any:
+    """Follow the dotted path ``name`` into nested dicts and lists (see :meth:`MetricsStore.value`).
+
+    Raises:
+        MissingMetric: A segment is not there; the message names ``where`` and what it has.
+    """
+    value, rest = tree, name
+    while rest:
+        if isinstance(value, list):
+            index, _, after = rest.partition(".")
+            try:
+                value, rest = value[int(index)], after
+                continue
+            except (ValueError, IndexError):
+                raise MissingMetric(
+                    f"{where}: {name!r} indexes a list of {len(value)} with {index!r}"
+                ) from None
+        # Keys may contain dots themselves ("lr 0.0003"): take the longest key that fits.
+        fits = (
+            [k for k in value if rest == k or rest.startswith(f"{k}.")]
+            if isinstance(value, dict)
+            else []
+        )
+        if not fits:
+            available = ", ".join(sorted(value)) if isinstance(value, dict) else "no keys"
+            raise MissingMetric(f"{where} has no {what} {name!r} (at {rest!r} it has: {available})")
+        part = max(fits, key=len)
+        value, rest = value[part], rest[len(part) + 1 :]
+    return value
+
+
 class MetricsStore:
     """Read and update the metrics file.
 
@@ -182,34 +213,17 @@ class MetricsStore:
             MissingMetric: The experiment, asset or value is not stored.
         """
         key, entry = self.best(experiment, asset_key)
-        value: Any = entry.values
-        rest = name
-        while rest:
-            if isinstance(value, list):
-                index, _, after = rest.partition(".")
-                try:
-                    value, rest = value[int(index)], after
-                    continue
-                except (ValueError, IndexError):
-                    raise MissingMetric(
-                        f"experiment {experiment!r} on {key!r}: {name!r} indexes a list of "
-                        f"{len(value)} with {index!r}"
-                    ) from None
-            # Keys may contain dots themselves ("lr 0.0003"): take the longest key that fits.
-            fits = (
-                [k for k in value if rest == k or rest.startswith(f"{k}.")]
-                if isinstance(value, dict)
-                else []
-            )
-            if not fits:
-                available = ", ".join(sorted(value)) if isinstance(value, dict) else "no keys"
-                raise MissingMetric(
-                    f"experiment {experiment!r} on {key!r} has no value {name!r} "
-                    f"(at {rest!r} it has: {available})"
-                )
-            part = max(fits, key=len)
-            value, rest = value[part], rest[len(part) + 1 :]
-        return value
+        return walk(entry.values, name, f"experiment {experiment!r} on {key!r}", "value")
+
+    def setting(self, experiment: str, name: str, asset_key: str | None = None) -> Any:
+        """Return one setting the stored result was produced with (a dotted path, as values).
+
+        Raises:
+            MissingMetric: The experiment, asset or setting is not stored.
+        """
+        key, entry = self.best(experiment, asset_key)
+        settings = entry.provenance.get("settings", {})
+        return walk(settings, name, f"experiment {experiment!r} on {key!r}", "setting")
 
     def put(self, experiment: str, asset_key: str, entry: Entry) -> None:
         """Store ``entry`` and write the file atomically."""

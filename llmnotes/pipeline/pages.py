@@ -92,6 +92,13 @@ def describe(experiment: str, key: str, entry: Entry) -> str:
     )
 
 
+def stored_span(experiment: str, key: str, entry: Entry, value: Any, fmt: str | None) -> str:
+    """A stored value or setting, formatted, with its provenance as a tooltip."""
+    title = html.escape(describe(experiment, key, entry).replace("`", ""), quote=True)
+    css = "llmnotes-metric llmnotes-standin" if entry.preference else "llmnotes-metric"
+    return f'<span class="{css}" title="{title}">{format_value(value, fmt)}</span>'
+
+
 def _call_arguments(text: str) -> tuple[list[Any], dict[str, Any]]:
     call = ast.parse(f"f({text})", mode="eval").body
     assert isinstance(call, ast.Call)
@@ -126,9 +133,7 @@ class ReferenceFiller:
         value = self.store.value(experiment, name, key)
         if index is not None:
             value = value[index]
-        title = html.escape(describe(experiment, key, entry).replace("`", ""), quote=True)
-        css = "llmnotes-metric llmnotes-standin" if entry.preference else "llmnotes-metric"
-        return f'<span class="{css}" title="{title}">{format_value(value, fmt)}</span>'
+        return stored_span(experiment, key, entry, value, fmt)
 
     @macro
     def table(
@@ -188,6 +193,14 @@ class ReferenceFiller:
         return "; ".join(parts)
 
     @macro
+    def setting(
+        self, experiment: str, name: str, fmt: str | None = None, asset: str | None = None
+    ) -> str:
+        """Render a setting the shown result was produced with (``epochs``, ``glove.window``)."""
+        key, entry = self.store.best(experiment, asset)
+        return stored_span(experiment, key, entry, self.store.setting(experiment, name, key), fmt)
+
+    @macro
     def week1(self, name: str, fmt: str | None = None) -> str:
         """Render a value reported by the original week-1 notes (:mod:`llmnotes.week1`)."""
         from llmnotes import week1
@@ -195,6 +208,17 @@ class ReferenceFiller:
         if not hasattr(week1, name):
             raise MissingMetric(f"llmnotes.week1 has no {name!r}")
         return format_value(getattr(week1, name), fmt)
+
+    @macro
+    def published(self, name: str, fmt: str | None = None) -> str:
+        """Render a number published elsewhere (:mod:`llmnotes.published`), linked to its source."""
+        from llmnotes.published import PUBLISHED
+
+        if name not in PUBLISHED:
+            raise MissingMetric(f"llmnotes.published has no {name!r}")
+        entry = PUBLISHED[name]
+        text, title = format_value(entry.value, fmt), html.escape(entry.source, quote=True)
+        return f'<a class="llmnotes-published" href="{entry.url}" title="{title}">{text}</a>'
 
     @macro
     def claim(
