@@ -37,6 +37,10 @@ PUBLISHED: dict[str, Published] = {
     # GLUE development-set accuracy on SST-2, trained on GLUE's full SST-2 training set.
     "sst2_dev_bert_base": Published(92.7, "Sanh et al., 2019, Table 1 (GLUE dev)", _DISTILBERT),
     "sst2_dev_distilbert": Published(91.3, "Sanh et al., 2019, Table 1 (GLUE dev)", _DISTILBERT),
+    # DistilBERT's size, in millions of parameters.
+    "distilbert_parameters_millions": Published(66, "Sanh et al., 2019, Table 3", _DISTILBERT),
+    # The IMDB review data set: 25,000 reviews for training and 25,000 for testing.
+    "imdb_reviews": Published(50_000, "Maas et al., 2011", "https://aclanthology.org/P11-1015/"),
     # GLUE's SST-2 training set, in sentences (Wang et al., 2018, Table 1).
     "sst2_glue_train_sentences": Published(
         67_000, "Wang et al., 2018, Table 1 (GLUE)", "https://arxiv.org/abs/1804.07461"

@@ -3,7 +3,9 @@ import pytest
 from llmnotes.experiments.performance import (
     corpus_scaling,
     fitted_rate,
+    flops_per_sample,
     growth_exponent,
+    power_law_seconds,
     sequence_scaling,
 )
 from llmnotes.pipeline.assets import resolve
@@ -35,3 +37,19 @@ def test_sequence_scaling_tiny():
     assert values["sst2_epoch_minutes"][0] == pytest.approx(
         values["seconds_per_sample"][0] * values["sst2_train_sentences"] / 60
     )
+    assert values["attention_dropout"] == pytest.approx(0.1)  # MiniLM's config
+    assert len(values["seconds_per_sample_no_attention_dropout"]) == 2
+    # twice the length: a bit over twice the arithmetic (the attention scores are quadratic)
+    assert 2 < values["flops_last_doubling"] < 2.1
+
+
+def test_flops_per_sample_counts_weights_and_attention():
+    from types import SimpleNamespace
+
+    config = SimpleNamespace(hidden_size=4, num_hidden_layers=1, intermediate_size=8)
+    weights = 4 * 4 * 4 + 2 * 4 * 8  # q, k, v, output; the MLP's two matrices
+    assert flops_per_sample(config, 10) == 6 * weights * 10 + 12 * 10 * 10 * 4
+
+
+def test_power_law_extrapolation():
+    assert power_law_seconds([1, 2, 4], [1, 4, 16], 8) == pytest.approx(64)

@@ -56,6 +56,8 @@ def test_sequential_vs_parallel_tiny():
     values = sequential_vs_parallel.with_settings(lengths=[4, 8], batch=2).run(Choice({}, 0)).values
     assert len(values["lstm_over_attention"]) == 2
     assert all(t > 0 for t in values["seconds"]["lstm"])
+    assert set(values["seconds"]) == {"lstm", "ours_lstm", "attention"}
+    assert len(values["ours_over_torch"]) == 2 and values["attention_faster_up_to"] in (0, 4, 8)
 
 
 def test_char_language_model_on_the_gensim_corpus_tiny():

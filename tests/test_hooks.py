@@ -5,6 +5,7 @@ from types import SimpleNamespace
 import pytest
 
 from llmnotes.pipeline import hooks as mkdocs_hooks
+from llmnotes.pipeline.pages import UNTESTED_NOTE
 
 
 def test_hook_logs_missing_metric_as_warning(tmp_path, caplog):
@@ -25,7 +26,7 @@ def test_hook_strips_settings_and_fills_values(tmp_path):
     out = mkdocs_hooks.on_page_markdown(
         '```python test="skip"\nx\n```\n{{ metric("a.b", "c") }}', page, {}, None
     )
-    assert out.startswith("```python\nx\n```\n<span")
+    assert out.startswith(f"{UNTESTED_NOTE}\n\n```python\nx\n```\n<span")
     assert ">3</span>" in out
 
 

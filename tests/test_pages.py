@@ -5,6 +5,7 @@ import pytest
 from llmnotes.pipeline.metrics import Entry, MetricsStore, MissingMetric
 from llmnotes.pipeline.pages import (
     FENCE_KEYS,
+    UNTESTED_NOTE,
     ReferenceFiller,
     format_value,
     render_math,
@@ -25,7 +26,7 @@ def filler(tmp_path):
         "input_hash": "abc123",
         "command": "llmnotes regenerate tokenization",
         "seed": 0,
-        "settings": {},
+        "settings": {"epochs": 4, "glove": {"window": 10}},
         "versions": {"torch": "2.13.0"},
         "duration_s": 0.5,
     }
@@ -128,7 +129,13 @@ def test_references_inside_code_fences_are_left_alone(filler):
 
 def test_strip_test_settings_only_touches_fence_lines():
     md = '```python test="skip"\nx = \'test="skip"\'\n```\n    ```py requires="minilm"\n'
-    assert strip_test_settings(md) == "```python\nx = 'test=\"skip\"'\n```\n    ```py\n"
+    expected = "```python\nx = 'test=\"skip\"'\n```\n    ```py\n"
+    assert strip_test_settings(md) == f"{UNTESTED_NOTE}\n\n{expected}"
+
+
+def test_a_skipped_block_is_labelled_at_its_indentation():
+    out = strip_test_settings('=== "Online"\n\n    ```python test="skip"\n    print(1)\n    ```\n')
+    assert f"\n    {UNTESTED_NOTE}\n\n    ```python\n" in out
 
 
 def test_pages_use_only_the_fence_settings_the_tests_read():
@@ -163,3 +170,27 @@ def test_claims_render_nothing_while_true_and_fail_when_false(filler):
     missing = []
     filler.fill('It is big{{ claim("t.e", "n", "<", 5) }}.', missing.append)
     assert missing and "rewrite the sentence" in missing[0]
+
+
+def test_claims_scale_the_right_side(filler):
+    n = filler.store.value("t.e", "n")
+    assert filler.claim("t.e", "n", "<", 2 * n, factor=0.55) == ""  # "about half" of 2n
+    with pytest.raises(MissingMetric, match=r"0.45 × "):
+        filler.claim("t.e", "n", "<", 2 * n, factor=0.45)
+
+
+def test_settings_render_from_the_provenance(filler):
+    assert ">4</span>" in filler.setting("t.e", "epochs")
+    assert ">10</span>" in filler.setting("t.e", "glove.window")
+    with pytest.raises(MissingMetric, match="has no setting 'lr'"):
+        filler.setting("t.e", "lr")
+
+
+def test_published_numbers_link_their_source(filler):
+    from llmnotes.published import PUBLISHED
+
+    out = filler.published("sst2_dev_bert_base", fmt=".1f")
+    entry = PUBLISHED["sst2_dev_bert_base"]
+    assert f'href="{entry.url}"' in out and f">{entry.value:.1f}</a>" in out
+    with pytest.raises(MissingMetric, match="has no 'nope'"):
+        filler.published("nope")

@@ -25,18 +25,28 @@ CLASSIFIER = "minilm-sst2"
 
 
 def history_figure(histories: dict[str, list[dict[str, float]]], title: str) -> Any:
-    """Training (dashed) and validation (solid) loss per epoch, one colour per run."""
-    fig, ax = new_figure(figsize=(6.4, 3.6))
+    """Loss per epoch (dashed: training, solid: validation) and validation accuracy, per run."""
+    from matplotlib.ticker import MaxNLocator
+
+    fig, (loss, accuracy) = new_figure(1, 2, figsize=(8.4, 3.6))
     for colour, (label, rows) in zip(PALETTE, histories.items(), strict=False):
         epochs = [row["epoch"] for row in rows]
-        ax.plot(epochs, [r["train_loss"] for r in rows], "--", color=colour, marker="o", ms=3)
-        ax.plot(
+        loss.plot(epochs, [r["train_loss"] for r in rows], "--", color=colour, marker="o", ms=3)
+        loss.plot(
             epochs, [r["validation_loss"] for r in rows], "-", color=colour, marker="o", label=label
         )
-    ax.set_xlabel("epoch")
-    ax.set_ylabel("loss (dashed: training, solid: validation)")
-    ax.set_title(title)
-    ax.legend(fontsize=9)
+        accuracy.plot(
+            epochs, [100 * r["validation_accuracy"] for r in rows], "-", color=colour, marker="o"
+        )
+    for ax in (loss, accuracy):
+        ax.set_xlabel("epoch")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    loss.set_ylabel("loss")
+    loss.set_title("loss (dashed: training, solid: validation)", fontsize=10, fontweight="normal")
+    accuracy.set_ylabel("validation accuracy (%)")
+    accuracy.set_title("validation accuracy", fontsize=10, fontweight="normal")
+    fig.legend(loc="outside lower center", ncol=len(histories), fontsize=9)
+    fig.suptitle(title, fontweight="bold")
     return fig
 
 
@@ -150,7 +160,9 @@ def lr_epochs_grid(ctx: Context) -> Result:
         "histories": histories,
         "best_validation_accuracy": best,
     }
-    fig = history_figure(histories, f"{len(train):,} SST-2 sentences: three learning rates")
+    fig = history_figure(
+        histories, f"{len(train):,} SST-2 sentences, {len(histories)} learning rates"
+    )
     alt = "Training and validation loss per epoch for three learning rates"
     return Result(values, {"grid": FigureOutput(fig, alt)})
 

@@ -67,7 +67,13 @@ def gpt_sample(model: GPT, chars: CharVocabulary, prompt: str, settings: Samplin
 @experiment(
     "language-models",
     assets={"corpus": CORPORA},
-    settings={**TRAINING, "held_out_chars": 50_000, "lr": LEARNING_RATE, "sample_chars": 120},
+    settings={
+        **TRAINING,
+        "held_out_chars": 50_000,
+        "lr": LEARNING_RATE,
+        "sample_chars": 120,
+        "temperature": 0.8,
+    },
     produces=(CHAR_GPT,),
     speed=(
         SpeedRow(
@@ -100,13 +106,15 @@ def gpt_vs_rnn(ctx: Context) -> Result:
         values["train_bits"][kind] = [loss / math.log(2) for loss in losses]
         if kind == "gpt":
             save_char_gpt(model, chars, ctx.outputs[CHAR_GPT])
-            settings = SamplingSettings(temperature=0.8, max_new_tokens=s["sample_chars"] - 4)
+            settings = SamplingSettings(s["temperature"], max_new_tokens=s["sample_chars"] - 4)
             values["samples"][kind] = gpt_sample(model, chars, "The ", settings)
             values["gpt_training"] = training_rate(model, s, seconds[-1])
         else:
             from llmnotes.char_lm import generate as rnn_generate
 
-            text = rnn_generate(model, chars, "The ", s["sample_chars"] - 4, 0.8, ctx.seed)
+            text = rnn_generate(
+                model, chars, "The ", s["sample_chars"] - 4, s["temperature"], ctx.seed
+            )
             values["samples"][kind] = text
     values["checkpoints"], values["context"] = checkpoints, s["seq_len"]
     values["uniform_bits"] = math.log2(len(chars.chars))
@@ -280,6 +288,8 @@ def parity(ctx: Context) -> Result:
         "fused_logits_max_diff": gap(fused_logits, mine.logits),
         "rotary_max_diff": max(gap(a, b) for a, b in zip(our_rotated, rotated, strict=True)),
         "parameters_match": ours.num_parameters() == reference.num_parameters(),
+        "sequences": ids.shape[0],
+        "tokens": ids.shape[1],
     }
     with torch.device("meta"):  # GPT-2 small's shapes, without allocating its weights
         small = GPT(GPTConfig())

@@ -40,10 +40,16 @@ def growth_exponent(sizes: list[float], seconds: list[float]) -> float:
     return float(slope)
 
 
+def power_law_seconds(sizes: list[float], seconds: list[float], size: float) -> float:
+    """Seconds at ``size``, extrapolated along the fitted power law seconds = a · size^k."""
+    slope, intercept = np.polyfit(np.log(sizes), np.log(seconds), 1)
+    return float(np.exp(intercept + slope * np.log(size)))
+
+
 @experiment(
     "performance",
     assets={"corpus": CORPORA},
-    settings={"fractions": [0.125, 0.25, 0.5, 1.0]},
+    settings={"fractions": [0.125, 0.25, 0.5, 1.0], "extrapolate_words": 100_000_000},
     speed=(
         SpeedRow(
             "skip-gram cost: ours / gensim (s per million words)",
@@ -106,7 +112,10 @@ def corpus_scaling(ctx: Context) -> Result:
                 "ours": growth_exponent(words, ours),
                 "gensim": growth_exponent(words, gensim),
             },
-            "wikipedia_100m_words_hours": {k: 100 * v / 3600 for k, v in per_million.items()},
+            "extrapolated_hours": {
+                name: power_law_seconds(words, times, ctx.settings["extrapolate_words"]) / 3600
+                for name, times in (("ours", ours), ("gensim", gensim))
+            },
         },
         {
             "scaling": FigureOutput(
@@ -114,6 +123,26 @@ def corpus_scaling(ctx: Context) -> Result:
             )
         },
     )
+
+
+def set_attention_dropout(model: Any, p: float) -> float:
+    """Set the dropout on the attention weights of a BERT-style model; return the old rate."""
+    old = model.config.attention_probs_dropout_prob
+    for module in model.modules():
+        if type(module).__name__.endswith("SelfAttention"):
+            module.dropout.p = p
+    return float(old)
+
+
+def flops_per_sample(config: Any, length: int) -> float:
+    """Training arithmetic of one sequence of a BERT-style encoder (forward and backward).
+
+    Six operations per weight per token (Kaplan et al., 2020), plus the attention scores and
+    their weighted sum: 2 × 2 × length² × width per layer forward, three times that in all.
+    """
+    d, layers = config.hidden_size, config.num_hidden_layers
+    weights = layers * (4 * d * d + 2 * d * config.intermediate_size)
+    return 6 * weights * length + 12 * layers * length**2 * d
 
 
 def training_step_seconds(model: Any, batch: dict[str, Any], repeats: int) -> float:
@@ -157,19 +186,29 @@ def sequence_scaling(ctx: Context) -> Result:
     model, tokenizer = load_model_and_tokenizer(ctx.assets["model"].path, ["neg", "pos"])
     model.train()
     generator = torch.Generator().manual_seed(ctx.seed)
-    per_sample = []
+    batches = []
     for length in s["lengths"]:
         ids = torch.randint(
             1000, tokenizer.vocab_size, (s["batch_size"], length), generator=generator
         )
-        batch = {
-            "input_ids": ids,
-            "attention_mask": torch.ones_like(ids),
-            "labels": torch.randint(0, 2, (s["batch_size"],), generator=generator),
-        }
-        per_sample.append(training_step_seconds(model, batch, s["repeats"]) / s["batch_size"])
+        labels = torch.randint(0, 2, (s["batch_size"],), generator=generator)
+        batches.append({"input_ids": ids, "attention_mask": torch.ones_like(ids), "labels": labels})
+    per_sample = [training_step_seconds(model, b, s["repeats"]) / s["batch_size"] for b in batches]
+    # Dropout on the attention weights sends PyTorch to its unfused attention, which builds the
+    # T × T weights and a T × T random mask; without it the fused kernel runs.
+    attention_dropout = set_attention_dropout(model, 0.0)
+    without = [training_step_seconds(model, b, s["repeats"]) / s["batch_size"] for b in batches]
     fig, ax = new_figure(figsize=(6.4, 3.6))
-    ax.plot(s["lengths"], [1000 * t for t in per_sample], marker="o", color=PALETTE[0])
+    for colour, times, label in (
+        (
+            PALETTE[0],
+            per_sample,
+            f"attention dropout {attention_dropout:g} (MiniLM's training default)",
+        ),
+        (PALETTE[1], without, "no attention dropout: the fused kernel"),
+    ):
+        ax.plot(s["lengths"], [1000 * t for t in times], marker="o", color=colour, label=label)
+    ax.legend(fontsize=9)
     ax.set_xscale("log", base=2)
     ax.set_yscale("log")
     ax.set_xlabel("sequence length (tokens)")
@@ -183,10 +222,18 @@ def sequence_scaling(ctx: Context) -> Result:
             "growth_exponent": growth_exponent(s["lengths"], per_sample),
             "sst2_epoch_minutes": epoch_minutes,
             "sst2_train_sentences": SST2_TRAIN_SENTENCES,
+            "attention_dropout": attention_dropout,
+            "seconds_per_sample_no_attention_dropout": without,
+            "growth_last_doubling": per_sample[-1] / per_sample[-2],
+            "growth_last_doubling_no_attention_dropout": without[-1] / without[-2],
+            "flops_last_doubling": flops_per_sample(model.config, s["lengths"][-1])
+            / flops_per_sample(model.config, s["lengths"][-2]),
         },
         {
             "scaling": FigureOutput(
-                fig, "Log-log line chart of fine-tuning milliseconds per sample against length"
+                fig,
+                "Log-log line chart of fine-tuning milliseconds per sample against length, with "
+                "and without dropout on the attention weights",
             )
         },
     )

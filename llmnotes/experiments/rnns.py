@@ -202,6 +202,14 @@ def vanishing_gradients(ctx: Context) -> Result:
     )
 
 
+#: How the timing figure names each layer.
+TIMED_LABELS = {
+    "lstm": "LSTM (torch.nn.LSTM, loop in C++)",
+    "ours_lstm": "LSTM (ours, loop in Python)",
+    "attention": "self-attention",
+}
+
+
 @experiment(
     "rnns",
     settings={"lengths": [16, 64, 256, 1024, 2048], "width": 64, "batch": 8},
@@ -216,23 +224,38 @@ def vanishing_gradients(ctx: Context) -> Result:
     ),
 )
 def sequential_vs_parallel(ctx: Context) -> Result:
-    """Forward-pass time of an LSTM and of a self-attention layer of the same width."""
+    """Forward-pass time of an LSTM (PyTorch's and ours) and of a self-attention layer.
+
+    ``torch.nn.LSTM`` runs its time loop in C++; ours (:class:`llmnotes.recurrent.LSTM`, the
+    same weights) runs it in Python, one step at a time.
+    """
+    from llmnotes.recurrent import LSTM
+
     width, batch = ctx.settings["width"], ctx.settings["batch"]
     lstm = nn.LSTM(width, width, batch_first=True).eval()
+    ours = LSTM.from_torch(lstm).eval()
     attention = nn.MultiheadAttention(width, 4, batch_first=True).eval()
-    times: dict[str, list[float]] = {"lstm": [], "attention": []}
+    layers = {
+        "lstm": lstm,
+        "ours_lstm": ours,
+        "attention": lambda x: attention(x, x, x, need_weights=False),
+    }
+    times: dict[str, list[float]] = {name: [] for name in layers}
     with torch.no_grad():
         for length in ctx.settings["lengths"]:
             x = torch.randn(batch, length, width)
-            times["lstm"].append(fastest(lambda x=x: lstm(x), repeats=5)[0])
-            times["attention"].append(
-                fastest(lambda x=x: attention(x, x, x, need_weights=False), repeats=5)[0]
-            )
+            for name, layer in layers.items():
+                repeats = 1 if name == "ours_lstm" else 5  # the Python loop is slow and steady
+                times[name].append(fastest(lambda x=x, f=layer: f(x), repeats=repeats)[0])
     ratios = [a / b for a, b in zip(times["lstm"], times["attention"], strict=True)]
     fig, ax = new_figure(figsize=(6.4, 3.6))
     for colour, (name, ys) in zip(PALETTE, times.items(), strict=False):
         ax.plot(
-            ctx.settings["lengths"], [1000 * t for t in ys], marker="o", color=colour, label=name
+            ctx.settings["lengths"],
+            [1000 * t for t in ys],
+            marker="o",
+            color=colour,
+            label=TIMED_LABELS[name],
         )
     ax.set_xscale("log", base=2)
     ax.set_yscale("log")
@@ -241,7 +264,14 @@ def sequential_vs_parallel(ctx: Context) -> Result:
     ax.set_title(f"One layer, width {width}, batch {batch}")
     ax.legend(fontsize=9)
     alt = "Log-log chart of forward time against sequence length for an LSTM and self-attention"
-    values = {"lengths": ctx.settings["lengths"], "seconds": times, "lstm_over_attention": ratios}
+    lengths = ctx.settings["lengths"]
+    values = {"lengths": lengths, "seconds": times, "lstm_over_attention": ratios}
+    values["attention_faster_up_to"] = max(
+        (n for n, r in zip(lengths, ratios, strict=True) if r > 1), default=0
+    )
+    values["ours_over_torch"] = [
+        a / b for a, b in zip(times["ours_lstm"], times["lstm"], strict=True)
+    ]
     return Result(values, {"timing": FigureOutput(fig, alt)})
 
 

@@ -78,7 +78,13 @@ def encoder_parity(ctx: Context) -> Result:
             for layer, (a, b) in enumerate(zip(got, expected, strict=True)):
                 worst[layer] = max(worst[layer], float((a[real] - b[real]).abs().max()))
     return Result(
-        {"sentences": len(sentences), "max_abs_difference": worst.tolist(), "tolerance": 1e-4}
+        {
+            "sentences": len(sentences),
+            "max_abs_difference": worst.tolist(),
+            "tolerance": 1e-4,
+            "layers": len(ours.layers),
+            "positions": reference.config.max_position_embeddings,
+        }
     )
 
 
@@ -107,6 +113,7 @@ def attention_maps(ctx: Context) -> Result:
         int(i) for i in np.unravel_index(np.argmax(stacked[:, :, it, animal]), stacked.shape[:2])
     )
     to_animal = stacked[layer, :, it, animal]
+    ranked = np.sort(stacked[:, :, it, animal].ravel())[::-1]
     special = [i for i, t in enumerate(tokens) if t in ("[CLS]", "[SEP]")]
     sink = [float(a[:, :, special].sum(-1).mean()) for a in attentions]
     punctuation = [i for i, t in enumerate(tokens) if t in (".", "'")]
@@ -118,6 +125,8 @@ def attention_maps(ctx: Context) -> Result:
         "it_to_animal": float(to_animal[head]),
         "it_to_street": float(attentions[layer][head, it, street]),
         "it_to_animal_by_head": to_animal.tolist(),
+        "heads_searched": int(ranked.size),
+        "runner_up": float(ranked[1]),
         "special_token_share": sink,
         "punctuation_share": [float(a[:, :, punctuation].sum(-1).mean()) for a in attentions],
         "uniform_share": len(special) / len(tokens),

@@ -7,8 +7,14 @@ only the tests read, and :func:`render_math` turns LaTeX into MathML so no scrip
 fetched to show an equation.
 
 Examples:
-    >>> strip_test_settings('```python test="skip"\nprint(1)\n```')
+    >>> strip_test_settings('```python requires="minilm"\nprint(1)\n```')
     '```python\nprint(1)\n```'
+    >>> print(strip_test_settings('```python test="skip"\nprint(1)\n```'))
+    *Not run by this site's tests (it needs the network): its output lines are not checked.*
+    <BLANKLINE>
+    ```python
+    print(1)
+    ```
 """
 
 from __future__ import annotations
@@ -54,9 +60,25 @@ MATH = re.compile(
 )
 
 
+#: Shown above a code block that the tests skip, so that no reader takes its output as checked.
+UNTESTED_NOTE = (
+    "*Not run by this site's tests (it needs the network): its output lines are not checked.*"
+)
+
+
 def strip_test_settings(markdown: str) -> str:
-    """Remove the test-only settings (:data:`FENCE_KEYS`) from code fences."""
-    return FENCE_SETTINGS.sub(r"\1", markdown)
+    """Remove the test-only settings (:data:`FENCE_KEYS`) from code fences.
+
+    A block marked ``test="skip"`` gets :data:`UNTESTED_NOTE` above it, at its indentation.
+    """
+
+    def replace(match: re.Match[str]) -> str:
+        if 'test="skip"' not in match.group(2):
+            return match.group(1)
+        indent = match.group(1)[: len(match.group(1)) - len(match.group(1).lstrip())]
+        return f"{indent}{UNTESTED_NOTE}\n\n{match.group(1)}"
+
+    return FENCE_SETTINGS.sub(replace, markdown)
 
 
 def format_value(value: Any, fmt: str | None = None) -> str:
@@ -228,13 +250,15 @@ class ReferenceFiller:
         relation: str,
         right: str | float,
         other: str | None = None,
+        factor: float = 1.0,
     ) -> str:
         """Check, at build time, a comparison that the sentence around it states.
 
         ``{{ claim("exp", "bits.rnn", "<", "bits.gpt") }}`` renders nothing while the stored
         values satisfy the relation, and fails the strict build when a regeneration makes the
         sentence false. ``right`` is a value path of the same experiment (or of ``other``), or
-        a number.
+        a number, multiplied by ``factor`` ("about half": ``"<"`` with ``factor=0.55`` and
+        ``">"`` with ``factor=0.45``).
 
         Raises:
             MissingMetric: The claim does not hold, or a value is not stored.
@@ -243,12 +267,13 @@ class ReferenceFiller:
         if relation not in checks:
             raise MissingMetric(f"claim: unknown relation {relation!r}; use one of {list(checks)}")
         a = float(self.store.value(experiment, left))
-        b = float(
+        b = factor * float(
             right if not isinstance(right, str) else self.store.value(other or experiment, right)
         )
         if not checks[relation](a, b):
             raise MissingMetric(
-                f"the page claims {experiment} {left} {relation} {right}, but the store has "
+                f"the page claims {experiment} {left} {relation} {factor:g} × {right}, but the "
+                "store has "
                 f"{a:.6g} and {b:.6g}: rewrite the sentence"
             )
         return ""
