@@ -1,4 +1,5 @@
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -59,7 +60,10 @@ def test_pipeline_timings_measure_every_stage_and_check_the_goals(tmp_path, monk
 
     def fake_timed(command, cwd, env):
         calls.append((command[3], env["LLMNOTES_DATA_DIR"]))
+        caches.add(env["LLMNOTES_CACHE_DIR"])
         return 2.0
+
+    caches = set()
 
     monkeypatch.setattr(benchmarks, "timed", fake_timed)
     monkeypatch.setattr(benchmarks, "fresh_copy", lambda root, into: into)
@@ -73,6 +77,9 @@ def test_pipeline_timings_measure_every_stage_and_check_the_goals(tmp_path, monk
         "regenerate",
         str(tmp_path / "data"),
     ) in calls  # the real data is used for the second run only
+    # one empty cache per run, inside the throw-away folder: the user's cache is never touched
+    assert len(caches) == 2 and all(Path(c).name == "cache" for c in caches)
+    assert all(Path(c).resolve() != Path.home() / ".cache" / "llmnotes" for c in caches)
     store = MetricsStore(tmp_path / "m.json")
     store_pipeline(store, values, 12.5)
     entry = store.get(PIPELINE, "none")

@@ -110,6 +110,9 @@ def pipeline_timings(
             copy = fresh_copy(root, Path(tmp) / name)
             env = {**os.environ, "LLMNOTES_ROOT": str(copy), "HF_HUB_OFFLINE": "1"}
             env["LLMNOTES_DATA_DIR"] = str(data)
+            # Each run starts with an empty user cache, like a new reader, and never writes the
+            # models it produces (char-gpt, minilm-sst2) into the real one.
+            env["LLMNOTES_CACHE_DIR"] = str(Path(tmp) / name / "cache")
             per_topic = {}
             for topic in topics():
                 say(f"cold regeneration ({name}): {topic}")
