@@ -65,6 +65,12 @@ class LabelledData:
             ids = [int(label) for label in raw]  # type: ignore[call-overload]
             if min(ids) < 0:
                 raise DataError(f"{source} has negative label ids; use 0, 1, … or label names")
+            if (unused := max(ids) + 1 - len(set(ids))) > 0:
+                raise DataError(
+                    f"{source} has label ids up to {max(ids):,} but {unused:,} of them have no "
+                    f"example (a head of {max(ids) + 1:,} classes); number the classes "
+                    f"0 to {len(set(ids)) - 1} or use label names"
+                )
             names = [str(i) for i in range(max(ids) + 1)]
         else:
             names = sorted({str(label) for label in raw})
@@ -109,13 +115,18 @@ def _is_integer(value: object) -> bool:
 def stratified_split(
     data: LabelledData, fraction: float, seed: int
 ) -> tuple[LabelledData, LabelledData]:
-    """Split off ``fraction`` of each label's examples (seeded); return (rest, split-off part)."""
+    """Split off ``fraction`` of each label's examples (seeded); return (rest, split-off part).
+
+    A label with two examples or more gives at least one, so a small data set still has every
+    label on both sides.
+    """
     rng = random.Random(seed)
     held: list[int] = []
     for label in range(len(data.label_names)):
         members = [i for i, y in enumerate(data.labels) if y == label]
         rng.shuffle(members)
-        held += members[: round(len(members) * fraction)]
+        share = round(len(members) * fraction)
+        held += members[: max(share, 1) if len(members) >= 2 and fraction > 0 else share]
     held_set = set(held)
     rest = [i for i in range(len(data)) if i not in held_set]
     return data.subset(rest), data.subset(sorted(held))

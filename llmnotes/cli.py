@@ -18,6 +18,7 @@ from pathlib import Path
 from llmnotes import __version__
 from llmnotes.errors import UserError
 from llmnotes.pipeline.assets import REGISTRY, AssetUnavailable, enter_offline_mode, is_offline
+from llmnotes.pipeline.files import output_target, outside_the_site, readable_path
 from llmnotes.pipeline.paths import docs_dir, metrics_path, repo_root
 from llmnotes.pipeline.tables import format_table
 
@@ -31,6 +32,7 @@ def parse_asset_overrides(pairs: Sequence[str]) -> dict[str, str]:
 
     Raises:
         UsageError: A pair has no ``=`` or names an unknown asset.
+        FileProblem: The path does not exist or is neither a file nor a folder.
     """
     overrides = {}
     for pair in pairs:
@@ -39,6 +41,7 @@ def parse_asset_overrides(pairs: Sequence[str]) -> dict[str, str]:
             raise UsageError(f"--asset expects NAME=PATH, got {pair!r}")
         if name not in REGISTRY:
             raise UsageError(f"--asset names unknown asset {name!r}; known: {', '.join(REGISTRY)}")
+        readable_path(path, f"--asset {name}")
         overrides[name] = path
     return overrides
 
@@ -86,7 +89,9 @@ def cmd_regenerate(args: argparse.Namespace) -> int:
     from llmnotes.pipeline.regenerate import regenerate, stale_entries, summary_table
 
     experiments = load_topics(args.topics)
-    store = MetricsStore(metrics_path())
+    store = MetricsStore(metrics_path(), drop_forged=True)
+    for name in store.forged if not args.check else ():
+        print(f"set aside {name}: edited by hand; a rerun replaces it", file=sys.stderr)
     if args.check:
         stale = stale_entries(experiments, store, docs_dir(), offline=offline)
         for line in stale:
@@ -171,13 +176,17 @@ def cmd_finetune(args: argparse.Namespace) -> int:
     from llmnotes.finetune import FinetuneConfig, finetune
     from llmnotes.pipeline.inputs import finetune_inputs
 
-    model, splits = finetune_inputs(args, offline=offline)
     config = FinetuneConfig(
         epochs=args.epochs, lr=args.lr, batch_size=args.batch_size, max_length=args.max_length,
         seed=args.seed, early_stopping=args.early_stopping, progress=not args.quiet,
     )  # fmt: skip
-    metrics = finetune(model, splits["train"], splits["validation"], Path(args.output),
-                       config, test=splits.get("test"), resume=args.resume)  # fmt: skip
+    output = outside_the_site(args.output, "--output")
+    if output.exists() and not output.is_dir():
+        raise UsageError(f"--output {args.output} is a file; give a folder (new or empty)")
+    model, splits = finetune_inputs(args, offline=offline)
+    metrics = finetune(model, splits["train"], splits["validation"], output, config,
+                       test=splits.get("test"), resume=args.resume,
+                       overwrite=args.overwrite)  # fmt: skip
     if os.environ.get("RANK", "0") != "0":
         return 0  # one table, from the first process
     rows = [("split", "accuracy", "F1", "loss")]
@@ -211,7 +220,12 @@ def cmd_sentiment(args: argparse.Namespace) -> int:
     texts = [text for text in args.text if text.strip()]
     if not texts:
         raise UsageError("nothing to classify: the text is empty")
+    if isinstance(folder, Path):
+        require_classifier(folder, source)
     try:
+        if isinstance(folder, Path):
+            for note in truncation_notes(folder, texts):
+                print(f"note: {note}", file=sys.stderr)
         results = classify(folder, texts)
     except (OSError, ValueError) as error:
         reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
@@ -221,6 +235,42 @@ def cmd_sentiment(args: argparse.Namespace) -> int:
     print(format_table(rows))
     print(f"({source})", file=sys.stderr)
     return 0
+
+
+def require_classifier(folder: Path, source: str) -> None:
+    """Refuse a model folder without a classification head (its label would be random).
+
+    Raises:
+        UsageError: The folder's ``config.json`` names no ``…ForSequenceClassification``.
+    """
+    import json
+
+    try:
+        config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return  # loading it reports what is wrong with the folder
+    architectures = config.get("architectures") or [] if isinstance(config, dict) else []
+    if not any(str(a).endswith("ForSequenceClassification") for a in architectures):
+        named = ", ".join(map(str, architectures)) or "no architecture"
+        raise UsageError(
+            f"{source} is an encoder without a classification head ({named}), so its labels "
+            "would be random; pass a classifier (a folder written by `llmnotes finetune`, "
+            "distilbert-sst2, minilm-sst2)"
+        )
+
+
+def truncation_notes(folder: Path, texts: list[str]) -> list[str]:
+    """One note per text longer than the model reads: only its first tokens are classified."""
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(str(folder))
+    limit = min(tokenizer.model_max_length, 512)
+    notes = []
+    for number, text in enumerate(texts, start=1):
+        length = len(tokenizer(text)["input_ids"])
+        if length > limit:
+            notes.append(f"text {number} has {length:,} tokens; only its first {limit} are read")
+    return notes
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
@@ -246,6 +296,10 @@ def cmd_generate(args: argparse.Namespace) -> int:
     return 0
 
 
+#: The longest text ``llmnotes attention`` draws (a 128 × 128 map is already hard to read).
+MAX_ATTENTION_TOKENS = 128
+
+
 def cmd_attention(args: argparse.Namespace) -> int:
     """Write a heat map of one attention head (or all heads of a layer) for a text."""
     _decide_offline(args.offline)
@@ -256,7 +310,17 @@ def cmd_attention(args: argparse.Namespace) -> int:
 
     if not args.text.strip():
         raise UsageError("nothing to show: the text is empty")
-    tokens, attentions = attention_weights(resolve("minilm", offline=True).path, args.text)
+    out = output_target(outside_the_site(args.out, "--out"), "--out")
+    folder = resolve("minilm", offline=True).path
+    from transformers import AutoTokenizer
+
+    length = len(AutoTokenizer.from_pretrained(str(folder))(args.text)["input_ids"])
+    if length > MAX_ATTENTION_TOKENS:
+        raise UsageError(
+            f"the text has {length:,} tokens; a heat map shows at most {MAX_ATTENTION_TOKENS} "
+            "(MiniLM reads 512): shorten it"
+        )
+    tokens, attentions = attention_weights(folder, args.text)
     if not 0 <= args.layer < len(attentions):
         raise UsageError(f"--layer must be between 0 and {len(attentions) - 1}")
     heads = attentions[args.layer].shape[0]
@@ -269,7 +333,7 @@ def cmd_attention(args: argparse.Namespace) -> int:
     else:
         title = f"Layer {args.layer}, head {args.head}"
         fig = attention_heatmap(attentions[args.layer][args.head], tokens, title)
-    save_svg(fig, Path(args.out))
+    save_svg(fig, out)
     print(f"wrote {args.out} ({len(tokens)} tokens, layer {args.layer})")
     return 0
 
@@ -317,25 +381,70 @@ BUILD_STAMP = ".llmnotes-build"
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    """Build the site with ``mkdocs build`` (strict by default), unless it is up to date."""
+    """Build the site with ``mkdocs build`` (strict by default), unless it is up to date.
+
+    The build goes to a new folder beside the site, swapped in only when it succeeds, so a
+    failed or interrupted build leaves the last good site as it was.
+    """
+    import shutil
+
     from llmnotes.pipeline.site_config import build_inputs_hash
 
-    site = (repo_root() / args.site_dir).resolve()
+    site = outside_docs(repo_root() / args.site_dir)
     stamp = site / BUILD_STAMP
+    if site.exists() and not site.is_dir():
+        raise UsageError(f"--site-dir {args.site_dir} is a file; give a folder for the site")
+    if site.is_dir() and any(site.iterdir()) and not stamp.is_file():
+        raise UsageError(
+            f"--site-dir {site} holds files that are not an llmnotes build (no {BUILD_STAMP}); "
+            "give a new or empty folder, nothing there was changed"
+        )
     wanted = f"{build_inputs_hash()} strict={args.strict}"
     if not args.force and stamp.is_file() and stamp.read_text() == wanted:
         print(f"Site in {site} is up to date: nothing it is built from changed (--force rebuilds).")
         return 0
+    building = site.parent / f".{site.name}.building-{os.getpid()}"
     extra = ["--strict"] if args.strict else []
-    code = _mkdocs("build", *extra, "--site-dir", args.site_dir)
-    if code == 0:
-        stamp.write_text(wanted)
-        print(f"Site built in {site}; open {site / 'index.html'} or run `llmnotes serve`.")
-    return code
+    try:
+        code = _mkdocs("build", *extra, "--site-dir", str(building))
+        if code != 0:
+            print(f"The build failed; the previous site in {site} is unchanged.", file=sys.stderr)
+            return code
+        building.mkdir(parents=True, exist_ok=True)
+        (building / BUILD_STAMP).write_text(wanted)
+        retired = site.parent / f".{site.name}.old-{os.getpid()}"
+        if site.exists():
+            site.rename(retired)
+        building.rename(site)
+        shutil.rmtree(retired, ignore_errors=True)
+    finally:
+        shutil.rmtree(building, ignore_errors=True)
+    print(f"Site built in {site}; open {site / 'index.html'} or run `llmnotes serve`.")
+    return 0
+
+
+def outside_docs(folder: Path) -> Path:
+    """``folder`` resolved, refused if it is (or is inside) ``docs/``.
+
+    Raises:
+        UsageError: ``folder`` is inside the site's sources.
+    """
+    resolved, docs = folder.resolve(), docs_dir().resolve()
+    if resolved == docs or docs in resolved.parents:
+        raise UsageError(
+            f"--site-dir {folder} is inside {docs}; build the site outside its sources"
+        )
+    return resolved
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
     """Serve the site with live reload (``mkdocs serve``)."""
+    host, _, port = args.dev_addr.rpartition(":")
+    if not host or not port.isdigit() or not 1 <= int(port) <= 65535:
+        raise UsageError(
+            f"--dev-addr {args.dev_addr!r}: give HOST:PORT with a port from 1 to 65535 "
+            "(default 127.0.0.1:8000)"
+        )
     return _mkdocs("serve", "--dev-addr", args.dev_addr)
 
 
@@ -437,7 +546,12 @@ def build_parser() -> argparse.ArgumentParser:
     tune.add_argument(
         "--early-stopping", type=int, metavar="EPOCHS", help="stop after N epochs without gain"
     )
-    tune.add_argument("--resume", action="store_true", help="continue from the last checkpoint")
+    tune.add_argument(
+        "--resume", action="store_true", help="continue this run from its last checkpoint"
+    )
+    tune.add_argument(
+        "--overwrite", action="store_true", help="replace a classifier already in --output"
+    )
     tune.add_argument("--output", required=True, help="folder for the classifier")
     tune.add_argument("--offline", action="store_true", help="never touch the network")
     tune.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -529,6 +643,16 @@ def command_names() -> list[str]:
     return []
 
 
+#: What an interrupted command (Ctrl-C) leaves behind, by command; the others write nothing
+#: or write atomically.
+KEPT_ON_INTERRUPT = {
+    "regenerate": "every experiment that finished before it is in the store; "
+    "run the same command again to do the rest",
+    "finetune": "the checkpoints of the finished epochs are in --output/checkpoints; "
+    "continue with the same command and --resume",
+    "build": "the previous site is unchanged",
+}
+
 #: Characters that would break an error message's single line.
 CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
@@ -541,6 +665,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UserError as error:
         print(f"llmnotes: error: {one_line(str(error))}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        kept = KEPT_ON_INTERRUPT.get(args.command, "nothing was written")
+        print(f"llmnotes: interrupted; {kept}", file=sys.stderr)
+        return 130
 
 
 def one_line(message: str) -> str:

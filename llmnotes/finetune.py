@@ -13,8 +13,12 @@ Examples:
 
 from __future__ import annotations
 
+import hashlib
 import json
+import math
 import os
+import shutil
+import sys
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -28,6 +32,22 @@ from llmnotes.errors import UserError
 
 class ModelError(UserError, ValueError):
     """A model that cannot be fine-tuned as given; the message names the fix."""
+
+
+class ConfigError(UserError, ValueError):
+    """A training setting out of its range; the message names the range."""
+
+
+class CheckpointError(UserError, ValueError):
+    """An output folder or checkpoint that does not belong to this run; the message says why."""
+
+
+class TrainingDiverged(UserError, ArithmeticError):
+    """The loss became NaN or infinite: nothing is saved; the message suggests a lower rate."""
+
+
+#: The largest batch accepted (a typo guard: 1e6 examples a step would not fit in memory).
+MAX_BATCH_SIZE = 4096
 
 
 @dataclass(frozen=True)
@@ -44,6 +64,34 @@ class FinetuneConfig:
     early_stopping: int | None = None
     group_by_length: bool = False
     progress: bool = True
+
+    def __post_init__(self) -> None:
+        """Check every setting's range, so that a typo fails before any model is loaded.
+
+        Raises:
+            ConfigError: A setting is out of range (NaN and infinity included).
+        """
+        checks = [
+            ("epochs", self.epochs, 0 < self.epochs <= 1000, "a number above 0, at most 1000"),
+            ("lr", self.lr, 0 < self.lr <= 1, "a learning rate above 0, at most 1 (try 5e-5)"),
+            ("batch size", self.batch_size, 1 <= self.batch_size <= MAX_BATCH_SIZE,
+             f"a whole number from 1 to {MAX_BATCH_SIZE}"),
+            ("max length", self.max_length, self.max_length >= 2, "at least 2 tokens"),
+            ("weight decay", self.weight_decay, 0 <= self.weight_decay < 1, "from 0 to below 1"),
+            ("warm-up fraction", self.warmup_fraction, 0 <= self.warmup_fraction <= 1,
+             "from 0 to 1"),
+            ("seed", self.seed, 0 <= self.seed < 2**32, "a whole number from 0 to 2**32 - 1"),
+        ]  # fmt: skip
+        if self.early_stopping is not None:
+            checks.append(("early stopping", self.early_stopping, self.early_stopping >= 1,
+                           "at least 1 epoch"))  # fmt: skip
+        for name, value, ok, wanted in checks:
+            if not ok or (isinstance(value, float) and not math.isfinite(value)):
+                raise ConfigError(f"{name} {value!r} is out of range: give {wanted}")
+
+    def fingerprint_settings(self) -> dict[str, Any]:
+        """The settings that determine the trained weights (progress display does not)."""
+        return {k: v for k, v in asdict(self).items() if k != "progress"}
 
 
 class EncodedTexts:
@@ -108,6 +156,146 @@ def classification_metrics(logits: np.ndarray, labels: np.ndarray) -> dict[str, 
     }
 
 
+#: The file, in each checkpoint and in the saved classifier, that names the run it belongs to.
+RUN_FILE = "llmnotes_run.json"
+#: What a checkpoint must hold to be resumed from (a kill during its save leaves some out).
+CHECKPOINT_FILES = ("trainer_state.json", "model.safetensors", "optimizer.pt", RUN_FILE)
+
+
+def run_fingerprint(
+    model: str | Path, train: LabelledData, validation: LabelledData, config: FinetuneConfig
+) -> str:
+    """A hash of what a training run depends on: the model, both splits and the settings.
+
+    Checkpoints carry it, so ``--resume`` never continues another run's weights.
+    """
+    content = {
+        "model": str(model),
+        "data": [(d.texts, d.labels, d.label_names) for d in (train, validation)],
+        "config": config.fingerprint_settings(),
+    }
+    text = json.dumps(content, sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def read_run(folder: Path) -> str | None:
+    """The run fingerprint recorded in ``folder`` (a checkpoint or a classifier), if readable."""
+    try:
+        return str(json.loads((folder / RUN_FILE).read_text(encoding="utf-8"))["fingerprint"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def complete_checkpoint(folder: Path) -> bool:
+    """Whether a checkpoint holds every file resuming needs and a readable trainer state."""
+    if not all((folder / name).is_file() for name in CHECKPOINT_FILES):
+        return False
+    try:
+        json.loads((folder / "trainer_state.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return True
+
+
+def checkpoint_to_resume(output: Path, fingerprint: str) -> tuple[Path | None, list[str]]:
+    """The newest complete checkpoint of this run in ``output/checkpoints``, and notes on others.
+
+    Returns:
+        The checkpoint (``None`` when there is none yet) and one note per incomplete checkpoint
+        skipped (a kill during its save).
+
+    Raises:
+        CheckpointError: The checkpoints there belong to another run.
+    """
+    found = sorted(
+        (output / "checkpoints").glob("checkpoint-*"),
+        key=lambda p: int(p.name.rpartition("-")[2]) if p.name.rpartition("-")[2].isdigit() else -1,
+        reverse=True,
+    )
+    notes, foreign = [], []
+    for folder in found:
+        run = read_run(folder)
+        if run is not None and run != fingerprint:
+            foreign.append(folder.name)
+        elif not complete_checkpoint(folder):
+            notes.append(f"skipped {folder.name}: incomplete (interrupted while it was saved)")
+        else:
+            return folder, notes
+    if foreign:
+        raise CheckpointError(
+            f"--resume: the checkpoints in {output / 'checkpoints'} ({', '.join(foreign)}) belong "
+            "to another run (different model, data or settings); give a new --output, or run "
+            "without --resume and with --overwrite to start again there"
+        )
+    return None, notes
+
+
+def check_output_folder(output: Path, fingerprint: str, resume: bool, overwrite: bool) -> None:
+    """Refuse to write over a folder that holds something other than this run's classifier.
+
+    Raises:
+        CheckpointError: ``output`` is a file; holds files that are not a classifier; holds
+            another run's classifier or checkpoints (without ``overwrite``); or holds this
+            run's finished classifier when ``resume`` asks to continue it.
+    """
+    if output.exists() and not output.is_dir():
+        raise CheckpointError(f"--output {output} is a file; give a folder (new or empty)")
+    if not output.is_dir() or not any(output.iterdir()):
+        return
+    ours = (output / "run_config.json").is_file() or (output / "checkpoints").is_dir()
+    if not ours:
+        raise CheckpointError(
+            f"--output {output} holds other files; give a new or empty folder (nothing there "
+            "was changed)"
+        )
+    finished = read_run(output)
+    if resume:
+        if finished == fingerprint and not (output / "checkpoints").is_dir():
+            raise CheckpointError(
+                f"--resume: {output} already holds this run's finished classifier; nothing to "
+                "resume (drop --resume and pass --overwrite to train it again)"
+            )
+        if finished is not None and finished != fingerprint:
+            raise CheckpointError(
+                f"--resume: {output} holds a classifier from another run (different model, data "
+                "or settings); give a new --output"
+            )
+        return
+    if not overwrite:
+        raise CheckpointError(
+            f"--output {output} already holds a classifier or checkpoints; pass --overwrite to "
+            "replace them, --resume to continue that run, or give a new folder"
+        )
+    shutil.rmtree(output / "checkpoints", ignore_errors=True)
+
+
+class _RunGuard:
+    """Trainer callbacks: mark each checkpoint with the run, stop when the loss is not finite."""
+
+    def __new__(cls, fingerprint: str) -> Any:  # a TrainerCallback, made when transformers loads
+        from transformers import TrainerCallback
+
+        class RunGuard(TrainerCallback):
+            def __init__(self) -> None:
+                self.diverged_at: int | None = None
+
+            def on_save(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+                folder = Path(args.output_dir) / f"checkpoint-{state.global_step}"
+                if folder.is_dir():
+                    (folder / RUN_FILE).write_text(json.dumps({"fingerprint": fingerprint}))
+
+            def on_log(
+                self, args: Any, state: Any, control: Any, logs: Any = None, **kwargs: Any
+            ) -> None:
+                loss = (logs or {}).get("loss")
+                if loss is not None and not math.isfinite(loss):
+                    self.diverged_at = state.global_step
+                    control.should_training_stop = True
+                    control.should_save = False
+
+        return RunGuard()
+
+
 def finetune(
     model: str | Path,
     train: LabelledData,
@@ -116,6 +304,7 @@ def finetune(
     config: FinetuneConfig,
     test: LabelledData | None = None,
     resume: bool = False,
+    overwrite: bool = False,
 ) -> dict[str, Any]:
     """Fine-tune ``model`` on ``train``, keep the best epoch on ``validation``, save to ``output``.
 
@@ -127,11 +316,18 @@ def finetune(
             (checkpoints go to ``output/checkpoints``).
         config: Training settings.
         test: Examples evaluated once at the end with the kept model.
-        resume: Continue from the last checkpoint in ``output/checkpoints``.
+        resume: Continue from the newest complete checkpoint of this run in
+            ``output/checkpoints`` (see :func:`checkpoint_to_resume`).
+        overwrite: Replace a classifier or checkpoints already in ``output``.
 
     Returns:
         Final metrics (validation and test accuracy, F1 and loss, samples per second, wall time,
-        world size) and the per-epoch ``history`` of training and validation loss.
+        world size) and the per-epoch ``history`` of training and validation loss. The
+        checkpoints are deleted once the classifier is saved.
+
+    Raises:
+        CheckpointError: ``output`` holds something else (see :func:`check_output_folder`).
+        TrainingDiverged: The training loss became NaN or infinite; nothing is saved.
     """
     from transformers import (
         DataCollatorWithPadding,
@@ -141,8 +337,19 @@ def finetune(
         set_seed,
     )
 
+    fingerprint = run_fingerprint(model, train, validation, config)
+    check_output_folder(output, fingerprint, resume, overwrite)
+    resume_from, notes = checkpoint_to_resume(output, fingerprint) if resume else (None, [])
+    for note in notes:
+        print(f"note: {note}", file=sys.stderr)
     set_seed(config.seed)
     classifier, tokenizer = load_model_and_tokenizer(model, train.label_names)
+    positions = getattr(classifier.config, "max_position_embeddings", None)
+    if positions is not None and config.max_length > positions:
+        raise ConfigError(
+            f"max length {config.max_length} is over the {positions} positions {model} was "
+            f"trained with; give at most {positions}"
+        )
     datasets = {
         name: EncodedTexts(tokenizer, data, config.max_length)
         for name, data in (("train", train), ("validation", validation), ("test", test))
@@ -174,7 +381,10 @@ def finetune(
         # the CPU (MULTI_CPU over gloo) instead of treating each as a lone run.
         use_cpu=not has_accelerator(),
     )
-    callbacks = [EarlyStoppingCallback(config.early_stopping)] if config.early_stopping else []
+    guard = _RunGuard(fingerprint)
+    callbacks = [guard]
+    if config.early_stopping:
+        callbacks.append(EarlyStoppingCallback(config.early_stopping))
     trainer = Trainer(
         model=classifier,
         args=arguments,
@@ -184,10 +394,18 @@ def finetune(
         compute_metrics=lambda pred: classification_metrics(pred.predictions, pred.label_ids),
         callbacks=callbacks,
     )
+    if not config.progress:
+        from transformers.trainer_callback import PrinterCallback
+
+        trainer.remove_callback(PrinterCallback)  # it prints every log dictionary
     start = time.perf_counter()
-    resume_from = resume and any((output / "checkpoints").glob("checkpoint-*"))
-    trained = trainer.train(resume_from_checkpoint=True if resume_from else None)
+    trained = trainer.train(resume_from_checkpoint=str(resume_from) if resume_from else None)
     wall = time.perf_counter() - start
+    if guard.diverged_at is not None:
+        raise TrainingDiverged(
+            f"the training loss became NaN or infinite by step {guard.diverged_at} (learning "
+            f"rate {config.lr:g}); nothing was saved: lower --lr (try 5e-5)"
+        )
     metrics: dict[str, Any] = {
         "train_samples_per_second": float(trained.metrics["train_samples_per_second"]),
         "train_seconds": wall,
@@ -201,7 +419,10 @@ def finetune(
             }
     metrics["history"] = epoch_history(trainer.state.log_history)
     if trainer.is_world_process_zero():
-        save_classifier(trainer, tokenizer, output, metrics, config, model, train)
+        save_classifier(trainer, tokenizer, output, metrics, config, model, train, fingerprint)
+        # The checkpoints (with their optimizer state, several times the model's size) serve
+        # only to resume an interrupted run; the saved classifier is all that is left to use.
+        shutil.rmtree(output / "checkpoints", ignore_errors=True)
     return metrics
 
 
@@ -227,8 +448,9 @@ def save_classifier(
     config: FinetuneConfig,
     model: str | Path,
     train: LabelledData,
+    fingerprint: str,
 ) -> None:
-    """Write the kept model, its tokenizer, ``metrics.json`` and ``run_config.json``.
+    """Write the kept model, its tokenizer, ``metrics.json``, ``run_config.json`` and the run.
 
     ``Trainer.save_model`` also writes ``training_args.bin``, a pickle; it is removed, so the
     folder holds only safetensors weights and JSON and can be shared and loaded safely.
@@ -245,3 +467,4 @@ def save_classifier(
         "rank": int(os.environ.get("RANK", 0)),
     }
     (output / "run_config.json").write_text(json.dumps(run, indent=2) + "\n")
+    (output / RUN_FILE).write_text(json.dumps({"fingerprint": fingerprint}) + "\n")

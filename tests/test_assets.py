@@ -102,12 +102,17 @@ def test_unknown_asset_lists_the_known_ones():
         get_asset("gpt-7")
 
 
-def test_missing_explicit_path_is_reported_and_next_source_tried(tmp_path):
+def test_an_explicit_path_that_cannot_be_used_is_an_error_not_a_fallback(tmp_path, monkeypatch):
     asset = Asset("demo", "demo", (PackagePath("gensim", "gensim", "test/test_data"),))
-    found = asset.resolve(tmp_path / "nope", offline=True)
-    assert found.kind == "package"
+    assert asset.resolve(offline=True).kind == "package"
+    for path in (tmp_path / "nope", "/dev/zero"):
+        with pytest.raises(AssetUnavailable, match="fix or drop that path"):
+            asset.resolve(path, offline=True)
+    monkeypatch.setenv(asset.env_var, str(tmp_path / "nope"))
+    with pytest.raises(AssetUnavailable, match=f"{asset.env_var}: no such file or folder"):
+        asset.resolve(offline=True)
     reason = ExplicitPath(tmp_path / "nope", "the path given").locate("demo", True)
-    assert "does not exist" in reason
+    assert "no such file or folder" in reason
 
 
 def test_missing_package_is_a_reason_not_a_crash():

@@ -9,6 +9,7 @@ import pytest
 
 from llmnotes.cli import UsageError, build_parser, command_names, main, parse_asset_overrides
 from llmnotes.pipeline.experiment import topics
+from llmnotes.pipeline.files import FileProblem
 
 from conftest import ROOT, SHARED_DATA, needs_shared_data
 
@@ -52,8 +53,12 @@ def test_assets_reports_the_stand_in_of_a_missing_asset(tmp_path, monkeypatch, c
     assert "missing" in line and "offline stand-in: minilm" in line
 
 
-def test_asset_override_parsing():
-    assert parse_asset_overrides(["minilm=/x"]) == {"minilm": "/x"}
+def test_asset_override_parsing(tmp_path):
+    assert parse_asset_overrides([f"minilm={tmp_path}"]) == {"minilm": str(tmp_path)}
+    with pytest.raises(FileProblem, match="no such file or folder: /nonexistent"):
+        parse_asset_overrides(["wikitext2=/nonexistent"])
+    with pytest.raises(FileProblem, match="character device"):
+        parse_asset_overrides(["wikitext2=/dev/zero"])
     with pytest.raises(UsageError, match="expects NAME=PATH"):
         parse_asset_overrides(["minilm"])
     with pytest.raises(UsageError, match="unknown asset 'gpt'"):
@@ -206,7 +211,7 @@ def test_vector_commands_bad_input_is_one_clear_line(args, message):
 )
 def test_finetune_bad_input_is_one_clear_line(tmp_path, make, message):
     (tmp_path / "one.csv").write_text("text,label\ngood,pos\nfine,pos\n")
-    (tmp_path / "two.csv").write_text("text,label\ngood,pos\nbad,neg\n")
+    (tmp_path / "two.csv").write_text("text,label\ngood,pos\nnice,pos\nbad,neg\nawful,neg\n")
     (tmp_path / "config.json").write_text("{}")
     result = llmnotes("finetune", *make(tmp_path), "--output", str(tmp_path / "out"), "--offline")
     assert result.returncode == 2, result.stderr
@@ -252,7 +257,7 @@ def test_full_disk_or_read_only_docs_is_one_clear_line(
     def refuse(*args, **kwargs):
         raise failure
 
-    monkeypatch.setattr("llmnotes.pipeline.metrics.os.replace", refuse)
+    monkeypatch.setattr("llmnotes.pipeline.files.os.replace", refuse)
     code = main(["regenerate", "tokenization.week1_word_tokens", "--offline", "--quiet"])
     err = capsys.readouterr().err
     assert code == 2

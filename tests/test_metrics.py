@@ -1,5 +1,4 @@
 import json
-import os
 
 import pytest
 
@@ -8,7 +7,6 @@ from llmnotes.pipeline.metrics import (
     MetricsStore,
     MetricsStoreError,
     MissingMetric,
-    write_atomic,
 )
 
 
@@ -82,27 +80,6 @@ def test_wrong_schema_and_malformed_entries_are_rejected(tmp_path):
         MetricsStore(path)
 
 
-def test_atomic_write_keeps_old_file_when_writing_fails(tmp_path, monkeypatch):
-    path = tmp_path / "m.json"
-    path.write_bytes(b"old")
-
-    def broken_replace(src, dst):
-        raise OSError(28, "No space left on device")
-
-    monkeypatch.setattr(os, "replace", broken_replace)
-    with pytest.raises(MetricsStoreError, match="No space left on device"):
-        write_atomic(path, b"new")
-    assert path.read_bytes() == b"old"
-    assert [p.name for p in tmp_path.iterdir()] == ["m.json"]
-
-
-def test_unwritable_folder_gets_a_clear_error(tmp_path):
-    blocker = tmp_path / "generated"
-    blocker.write_text("a file where the folder should be")
-    with pytest.raises(MetricsStoreError, match=r"cannot write .*make the folder writable"):
-        write_atomic(blocker / "metrics.json", b"x")
-
-
 def test_dotted_paths_reach_nested_values_even_with_dots_in_keys(tmp_path):
     store = MetricsStore(tmp_path / "m.json")
     store.put("t.e", "a", Entry({"grid": {"lr 0.0003": 0.8, "lr 1e-05": 0.6}, "n": {"x": 1}}, {}))
@@ -137,11 +114,103 @@ def test_hand_edited_value_is_caught_with_a_way_to_recover(tmp_path):
     assert path.read_text() == edited  # never overwritten
 
 
-def test_entries_written_before_checksums_still_load_and_gain_one(tmp_path):
+@pytest.mark.parametrize(
+    "edit",
+    [
+        lambda e: e.update(checksum=None),  # "no checksum": once the way to slip an edit in
+        lambda e: e["provenance"].update(input_hash="forged"),
+        lambda e: e["figures"].update(f={"path": "generated/figures/x.svg", "alt": "x"}),
+        lambda e: e.update(preference=0 if e["preference"] else 1),
+    ],
+    ids=["null-checksum", "provenance", "figures", "preference"],
+)
+def test_every_part_of_an_entry_is_covered_by_its_checksum(tmp_path, edit):
     path = tmp_path / "m.json"
-    legacy = {"values": {"v": 1}, "provenance": {}, "figures": {}, "preference": 0}
-    path.write_text(json.dumps({"schema": 1, "experiments": {"t.e": {"a": legacy}}}))
+    MetricsStore(path).put("t.e", "a", entry(1))
+    raw = json.loads(path.read_text())
+    edit(raw["experiments"]["t.e"]["a"])
+    path.write_text(json.dumps(raw))
+    with pytest.raises(MetricsStoreError, match=r"t\.e \[a\] was edited by hand"):
+        MetricsStore(path)
+
+
+def test_the_recovery_advice_works_and_keeps_every_other_entry(tmp_path):
+    path = tmp_path / "m.json"
     store = MetricsStore(path)
-    assert store.value("t.e", "v") == 1
+    store.put("t.edited", "a", entry(1))
     store.put("t.other", "a", entry(2))
-    assert json.loads(path.read_text())["experiments"]["t.e"]["a"]["checksum"]
+    raw = json.loads(path.read_text())
+    raw["experiments"]["t.edited"]["a"]["values"]["v"] = 99
+    path.write_text(json.dumps(raw))
+    with pytest.raises(MetricsStoreError, match="regenerate --force EXPERIMENT"):
+        MetricsStore(path)
+    lenient = MetricsStore(path, drop_forged=True)  # how regenerate loads it
+    assert lenient.forged == ["t.edited [a]"] and lenient.get("t.edited", "a") is None
+    lenient.put("t.unrelated", "a", entry(3))
+    assert json.loads(path.read_text())["experiments"]["t.edited"]["a"]["values"]["v"] == 99
+    lenient.put("t.edited", "a", entry(1))  # the rerun replaces the edited entry
+    repaired = MetricsStore(path)
+    assert [repaired.value(n, "v") for n in ("t.edited", "t.other", "t.unrelated")] == [1, 2, 3]
+
+
+def test_stores_loaded_at_the_same_time_keep_each_others_entries(tmp_path):
+    path = tmp_path / "m.json"
+    MetricsStore(path).put("t.first", "a", entry(0))
+    one, two = MetricsStore(path), MetricsStore(path)
+    one.put("t.one", "a", entry(1))
+    two.put("t.two", "a", entry(2))
+    two.put("t.first", "a", entry(5))
+    reread = MetricsStore(path)
+    assert [reread.value(n, "v") for n in ("t.first", "t.one", "t.two")] == [5, 1, 2]
+
+
+def _put_many(path, prefix, count):
+    store = MetricsStore(path)
+    for i in range(count):
+        store.put(f"{prefix}.e{i}", "a", entry(i))
+
+
+def test_concurrent_processes_lose_no_entry(tmp_path):
+    import multiprocessing
+
+    path = tmp_path / "m.json"
+    context = multiprocessing.get_context("fork")
+    workers = [context.Process(target=_put_many, args=(path, p, 15)) for p in ("x", "y", "z")]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(60)
+    assert [w.exitcode for w in workers] == [0, 0, 0]
+    stored = MetricsStore(path)
+    assert all(stored.get(f"{p}.e{i}", "a") for p in "xyz" for i in range(15))
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [(b"\xff\xfe\x00binary", "not UTF-8"), (b"", "not valid JSON")],
+    ids=["binary", "empty"],
+)
+def test_unreadable_stores_get_one_line(tmp_path, content, message):
+    path = tmp_path / "m.json"
+    path.write_bytes(content)
+    with pytest.raises(MetricsStoreError, match=message):
+        MetricsStore(path)
+
+
+def test_a_store_that_is_not_a_file_is_refused(tmp_path):
+    (tmp_path / "m.json").mkdir()
+    with pytest.raises(MetricsStoreError, match=r"must be a file.*is a folder"):
+        MetricsStore(tmp_path / "m.json")
+
+
+def test_an_edited_figure_file_is_reported(tmp_path):
+    from llmnotes.pipeline.metrics import edited_figures, file_hash
+
+    figure = tmp_path / "generated" / "figures" / "f.svg"
+    figure.parent.mkdir(parents=True)
+    figure.write_text("<svg/>")
+    fig = {"path": "generated/figures/f.svg", "path_sha256": file_hash(figure), "alt": "f"}
+    stored = Entry({"v": 1}, {}, {"f": fig})
+    assert edited_figures(stored, tmp_path) == []
+    figure.write_text("<svg><script>alert(1)</script></svg>")
+    assert edited_figures(stored, tmp_path) == ["generated/figures/f.svg"]

@@ -87,7 +87,7 @@ def test_provenance_block_is_an_admonition(filler):
     out = filler.fill('{{ provenance("t.e") }}', pytest.fail)
     assert out.startswith('??? info "How this was produced: `t.e` on `minilm`"')
     assert "offline stand-in" in out
-    assert "`llmnotes regenerate tokenization`" in out
+    assert "<code>llmnotes regenerate tokenization</code>" in out
 
 
 def test_source_marks_stand_in(filler):
@@ -194,3 +194,70 @@ def test_published_numbers_link_their_source(filler):
     assert f'href="{entry.url}"' in out and f">{entry.value:.1f}</a>" in out
     with pytest.raises(MissingMetric, match="has no 'nope'"):
         filler.published("nope")
+
+
+HOSTILE = '<img src=x onerror="alert(1)">`"'
+
+
+def test_nothing_the_store_holds_becomes_markup(tmp_path):
+    """A store with script in every field renders it as text, through Markdown as the site does."""
+    import markdown
+
+    prov = {
+        "assets": {"role": {"asset": HOSTILE, "location": HOSTILE, "kind": "path"}},
+        "settings": {"x": HOSTILE},
+        "versions": {HOSTILE: HOSTILE},
+        "command": HOSTILE,
+        "date": HOSTILE,
+        "seed": HOSTILE,
+        "input_hash": HOSTILE,
+    }
+    figures = {"f": {"path": "generated/figures/t.e/f.a.svg", "alt": f"{HOSTILE}](x) ["}}
+    store = MetricsStore(tmp_path / "m.json")
+    store.put("t.e", HOSTILE, Entry({"s": HOSTILE, "l": [HOSTILE]}, prov, figures, 1))
+    filler = ReferenceFiller(store)
+    page = "\n\n".join(
+        f"{{{{ {call} }}}}"
+        for call in (
+            'metric("t.e", "s")',
+            'metric("t.e", "l")',
+            'metric("t.e", "s", fmt="s")',
+            'setting("t.e", "x")',
+            'source("t.e")',
+            'figure("t.e", "f")',
+            'provenance("t.e")',
+            'table("t.e", ["l"], ["h"])',
+        )
+    )
+    filled = filler.fill(page, pytest.fail)
+    html = markdown.markdown(
+        filled, extensions=["md_in_html", "attr_list", "tables", "pymdownx.details"]
+    )
+    assert "<img src=x" not in html and 'onerror="alert' not in html
+    assert html.count("&lt;img src=x") >= 8
+
+
+def test_a_figure_path_outside_the_generated_figures_is_refused(tmp_path):
+    store = MetricsStore(tmp_path / "m.json")
+    figures = {"f": {"path": "../../etc/passwd", "alt": "x"}}
+    store.put("t.e", "a", Entry({}, {}, figures))
+    missing = []
+    ReferenceFiller(store).fill('{{ figure("t.e", "f") }}', missing.append)
+    assert "is not a figure file of generated/figures" in missing[0]
+
+
+def test_a_figure_edited_after_regenerate_is_refused(tmp_path):
+    from llmnotes.pipeline.metrics import file_hash
+
+    svg = tmp_path / "generated" / "figures" / "t.e" / "f.a.svg"
+    svg.parent.mkdir(parents=True)
+    svg.write_text("<svg/>")
+    figures = {"f": {"path": "generated/figures/t.e/f.a.svg", "alt": "x"}}
+    figures["f"]["path_sha256"] = file_hash(svg)
+    store = MetricsStore(tmp_path / "m.json")
+    store.put("t.e", "a", Entry({}, {}, figures))
+    filler, missing = ReferenceFiller(store, docs=tmp_path), []
+    assert "<figure" in filler.fill('{{ figure("t.e", "f") }}', missing.append)
+    svg.write_text("<svg><script>alert(1)</script></svg>")
+    filler.fill('{{ figure("t.e", "f") }}', missing.append)
+    assert "differs from what regenerate wrote" in missing[0]

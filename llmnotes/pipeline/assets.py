@@ -104,8 +104,12 @@ class ExplicitPath:
         return f"{self.origin} points to {self.path}"
 
     def locate(self, asset: str, offline: bool) -> Resolved | str:  # noqa: D102
-        if not self.path.exists():
-            return f"{self.origin} points to {self.path}, which does not exist"
+        from llmnotes.pipeline.files import FileProblem, readable_path
+
+        try:
+            readable_path(self.path, self.origin)
+        except FileProblem as error:
+            return str(error)
         return Resolved(asset, self.kind, str(self.path), self.path, fingerprint_path(self.path))
 
 
@@ -307,6 +311,9 @@ class Asset:
             found = source.locate(self.name, offline)
             if isinstance(found, Resolved):
                 return found
+            if isinstance(source, ExplicitPath):
+                # A path the user gave that cannot be used is an error, never a silent fallback.
+                raise AssetUnavailable(f"asset {self.name!r}: {found}; fix or drop that path")
             reasons.append(found)
         raise AssetUnavailable(
             f"asset {self.name!r} is not available ({'; '.join(reasons)}). "

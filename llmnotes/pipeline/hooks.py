@@ -110,7 +110,7 @@ def on_page_markdown(markdown: str, page: Any, config: Any, files: Any) -> str:
     assert _store is not None, "on_pre_build did not run"
     where = page.file.src_uri
     prefix = "../" * where.count("/")
-    filler = ReferenceFiller(_store, docs_prefix=prefix)
+    filler = ReferenceFiller(_store, docs_prefix=prefix, docs=_store.path.parent.parent)
     markdown = filler.fill(
         strip_test_settings(markdown), lambda msg: log.warning(f"{where}: {msg}")
     )

@@ -17,7 +17,9 @@ Examples:
 from __future__ import annotations
 
 import argparse
+import gzip
 import re
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,6 +37,7 @@ from llmnotes.corpora import lee_background
 from llmnotes.embeddings import load_vectors, static_token_vectors
 from llmnotes.errors import UserError
 from llmnotes.pipeline.assets import REGISTRY, AssetUnavailable, get_asset, resolve, resolve_first
+from llmnotes.pipeline.files import FileProblem, readable_file, readable_path
 from llmnotes.tokenization import load_tokenizer, word_tokens, wordpiece_encoding
 
 #: A hub id: ``owner/name``, optionally ``:split``; no other slash, not starting like a path.
@@ -121,8 +124,10 @@ def open_vectors(name_or_path: str | None, offline: bool | None = None) -> tuple
     """
     if name_or_path is not None and parse_reference(name_or_path).kind != "asset":
         path = Path(name_or_path).expanduser()
-        if not path.is_file():
+        if not path.exists() and not path.is_symlink() and str(name_or_path).strip():
             raise InputError(f"no such vectors file or asset: {name_or_path}")
+        path = readable_file(name_or_path, "--vectors")
+        sniff_lines(path, "--vectors", MAX_VECTOR_LINE)
         return load_vectors(path), f"vectors from {path}"
     names = (name_or_path,) if name_or_path else DEFAULT_VECTORS
     found, rank = resolve_first(names, offline=offline)
@@ -131,6 +136,31 @@ def open_vectors(name_or_path: str | None, offline: bool | None = None) -> tuple
         note = ", the offline stand-in for GloVe" if rank else ""
         return vectors, f"MiniLM static input embeddings ({found.location}){note}"
     return load_vectors(found.path), f"{found.asset} ({found.location})"
+
+
+#: The longest line of a vectors text file (GloVe's 300-dimensional lines are about 3 kB).
+MAX_VECTOR_LINE = 1 << 20
+
+
+def sniff_lines(path: Path, what: str, limit: int) -> None:
+    """Refuse a text file whose first line is longer than ``limit`` bytes (or not text).
+
+    It catches a binary file (or a disk image) given as a text file before it is read whole.
+
+    Raises:
+        InputError: The first ``limit`` bytes hold no line break.
+    """
+    opener = gzip.open if path.suffix == ".gz" else open
+    try:
+        with opener(path, "rb") as handle:
+            head = handle.read(limit)
+    except (OSError, EOFError) as error:
+        raise InputError(f"{what}: cannot read {path}: {error}") from None
+    if len(head) == limit and b"\n" not in head:
+        raise InputError(
+            f"{what}: {path} has no line break in its first {limit:,} bytes; the limit on a "
+            "line is that: give a text file with one entry a line"
+        )
 
 
 #: Share of the training data held out for validation when no ``--eval`` is given.
@@ -149,6 +179,13 @@ def labelled_data(
     """
     if len(spec) == 1 and parse_reference(spec[0]).kind == "hub":
         return load_hub_dataset(spec[0], text_column, label_column)
+    for part in spec:
+        path = part.partition("=")[2] if "=" in part else part
+        try:
+            if Path(path).expanduser().exists() or not path.strip():
+                readable_path(path, "the data")
+        except FileProblem as error:
+            raise DataError(str(error)) from None
     return load_labelled(spec, text_column, label_column)
 
 
@@ -177,9 +214,15 @@ def finetune_inputs(
         splits["train"], splits["validation"] = stratified_split(
             splits["train"], VALIDATION_FRACTION, args.seed
         )
+
     if args.test:
         splits["test"] = labelled_data(args.test, args.text_column, args.label_column)
     splits["train"].check_trainable("the training data")
+    if not len(splits["validation"]):
+        raise DataError(
+            f"the training data has too few examples per class ({splits['train'].counts()}) "
+            f"to hold out {VALIDATION_FRACTION:.0%} for validation; give --eval DATA"
+        )
     names = splits["train"].label_names
     for split, data in splits.items():
         if data.label_names != names:
@@ -207,13 +250,31 @@ class Tokenized:
 
 
 def cli_bpe(cache: Path) -> BPETokenizer:
-    """The command line's BPE tokenizer: loaded from ``cache``, or trained there once (~1 s)."""
+    """The command line's BPE tokenizer: loaded from ``cache``, or trained there once (~1 s).
+
+    A cached file that cannot be read as the tokenizer (a disk full while it was written, a
+    hand edit) is trained again and replaced; a cache folder that cannot be written is noted,
+    and the tokenizer is used without being kept.
+    """
     path = cache / "bpe" / f"lee-background-{CLI_BPE_VOCAB_SIZE}.json"
     if path.is_file():
-        return BPETokenizer.load(path)
+        try:
+            bpe = BPETokenizer.load(path)
+            if bpe.vocab_size == CLI_BPE_VOCAB_SIZE:
+                return bpe
+        except (OSError, ValueError, KeyError, TypeError, IndexError):
+            pass
+        print(f"note: the cached BPE in {path} was unreadable; trained it again", file=sys.stderr)
     texts = lee_background(resolve("gensim-test-data", offline=True).path)
     bpe = BPETokenizer.train(texts, vocab_size=CLI_BPE_VOCAB_SIZE)
-    bpe.save(path)
+    try:
+        bpe.save(path)  # a partial write is caught and replaced on the next load
+    except OSError as error:
+        print(
+            f"note: the BPE was not cached in {path.parent} ({error.strerror or error}); "
+            "set LLMNOTES_CACHE_DIR to a writable folder to keep it",
+            file=sys.stderr,
+        )
     return bpe
 
 

@@ -14,15 +14,20 @@ Examples:
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
-import os
-import tempfile
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from llmnotes.errors import UserError
+
+try:
+    import fcntl
+except ImportError:  # Windows: no advisory locks; concurrent runs are then not merged
+    fcntl = None  # type: ignore[assignment]
 
 SCHEMA_VERSION = 1
 
@@ -46,10 +51,11 @@ class Entry:
         values: The numbers (and small lists or strings) the experiment returned.
         provenance: Assets and their sources, settings, versions, seed, duration, date, input hash.
         figures: Figure name to ``{"path": ..., "alt": ...}`` (and ``"data"`` for an interactive
-            figure's JSON), paths relative to ``docs/``.
+            figure's JSON), paths relative to ``docs/``, with each file's :func:`file_hash`
+            under ``"path_sha256"`` (and ``"data_sha256"``).
         preference: 0 when the experiment ran on its preferred assets, higher for stand-ins.
-        checksum: :func:`entry_checksum` of the values and figures, set when the entry is
-            stored; loading an entry whose content no longer matches it fails.
+        checksum: :func:`entry_checksum` of everything above, set when the entry is stored;
+            loading an entry without one, or whose content no longer matches it, fails.
     """
 
     values: dict[str, Any]
@@ -65,34 +71,35 @@ class Entry:
 
 
 def entry_checksum(entry: Entry) -> str:
-    """A hash of an entry's values and figures: what a hand edit of the store would change."""
-    content = {"values": entry.values, "figures": entry.figures, "preference": entry.preference}
+    """A hash of everything an entry holds: values, figures (with their files' hashes), provenance.
+
+    A hand edit of any of them (a "better" number, another asset name) no longer matches it.
+    """
+    content = {
+        "values": entry.values,
+        "figures": entry.figures,
+        "preference": entry.preference,
+        "provenance": entry.provenance,
+    }
     text = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file and a rename.
+def file_hash(path: Path) -> str:
+    """The SHA-256 of a file's bytes (shortened), as figures record it."""
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
 
-    Raises:
-        MetricsStoreError: The folder is missing, read-only or full; ``path`` is left unchanged.
-    """
-    tmp_name = None
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp_name, path)
-    except OSError as error:
-        if tmp_name and os.path.exists(tmp_name):
-            os.unlink(tmp_name)
-        raise MetricsStoreError(
-            f"cannot write {path}: {error.strerror or error}; make the folder writable "
-            "(and free some disk space), then run the command again"
-        ) from error
+
+def edited_figures(entry: Entry, docs: Path) -> list[str]:
+    """The figure files of ``entry`` that exist but differ from the bytes it recorded."""
+    edited = []
+    for fig in entry.figures.values():
+        for kind in ("path", "data"):
+            recorded = fig.get(f"{kind}_sha256")
+            file = docs / fig[kind] if kind in fig else None
+            if recorded and file is not None and file.is_file() and file_hash(file) != recorded:
+                edited.append(fig[kind])
+    return edited
 
 
 def walk(tree: Any, name: str, where: str, what: str) -> Any:
@@ -129,50 +136,97 @@ def walk(tree: Any, name: str, where: str, what: str) -> Any:
 class MetricsStore:
     """Read and update the metrics file.
 
+    Every write takes a lock beside the file, reads the store again and applies only this
+    store's own changes to it, so two ``regenerate`` runs at once never lose each other's
+    entries.
+
     Args:
         path: The JSON file; it need not exist yet.
+        drop_forged: Set aside entries without a checksum or whose content no longer matches
+            it (listed in :attr:`forged`) instead of refusing the whole store: they are not
+            read, and are written back as they were until a new result replaces them.
+            ``regenerate`` loads the store this way, so rerunning an edited experiment repairs
+            the store and keeps every other entry.
+
+    Raises:
+        MetricsStoreError: The file is unreadable, malformed, or (without ``drop_forged``)
+            holds an entry edited by hand.
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, drop_forged: bool = False) -> None:
         self.path = Path(path)
+        self.drop_forged = drop_forged
+        self.forged: list[str] = []
+        self._changes: dict[tuple[str, str], Entry] = {}
+        self._forged_raw: dict[tuple[str, str], Any] = {}
         self._data = self._load()
 
-    def _load(self) -> dict[str, dict[str, Entry]]:
-        if not self.path.exists():
-            return {}
-        recover = (
-            f"restore it with `git checkout -- {self.path.name}` in {self.path.parent}, "
-            "or delete it and run `llmnotes regenerate --force`"
+    def recovery_advice(self) -> str:
+        """How to get a loadable store back, keeping every entry that was not edited."""
+        return (
+            "rerun the edited experiment with `llmnotes regenerate --force EXPERIMENT` (it sets "
+            "the edited entries aside and keeps all others), or restore the file with "
+            f"`git checkout -- {self.path.name}` in {self.path.parent}"
         )
+
+    def _read_raw(self) -> Any:
+        from llmnotes.pipeline.files import FileProblem, readable_file
+
+        broken = f"restore it with `git checkout -- {self.path.name}` in {self.path.parent}"
         try:
-            raw = json.loads(self.path.read_text(encoding="utf-8"))
+            text = readable_file(self.path, "the metrics store", limit=MAX_STORE_BYTES).read_text(
+                encoding="utf-8"
+            )
+            return json.loads(text)
+        except FileProblem as error:
+            raise MetricsStoreError(f"{error}; {broken}") from None
+        except UnicodeDecodeError as error:
+            raise MetricsStoreError(
+                f"{self.path} is not UTF-8 text (byte {error.start}); {broken}"
+            ) from None
+        except OSError as error:
+            raise MetricsStoreError(
+                f"cannot read {self.path}: {error.strerror or error}; {broken}"
+            ) from None
         except json.JSONDecodeError as error:
             raise MetricsStoreError(
                 f"{self.path} is not valid JSON (line {error.lineno}, column {error.colno}); "
-                f"{recover}"
+                f"{broken}, or delete it and run `llmnotes regenerate --force`"
             ) from error
+
+    def _load(self) -> dict[str, dict[str, Entry]]:
+        if not self.path.exists() and not self.path.is_symlink():
+            return {}
+        raw = self._read_raw()
+        recover = f"restore it with `git checkout -- {self.path.name}` in {self.path.parent}"
         if not isinstance(raw, dict) or raw.get("schema") != SCHEMA_VERSION:
             raise MetricsStoreError(
                 f"{self.path} is not a schema-{SCHEMA_VERSION} store; {recover}"
             )
         try:
             data = {
-                name: {key: Entry(**entry) for key, entry in by_asset.items()}
+                str(name): {str(key): Entry(**entry) for key, entry in by_asset.items()}
                 for name, by_asset in raw["experiments"].items()
             }
         except (KeyError, TypeError, AttributeError) as error:
             raise MetricsStoreError(
                 f"{self.path} has a malformed entry ({error}); {recover}"
             ) from error
+        forged = []
+        self._forged_raw = {}
         for name, by_asset in data.items():
-            for key, entry in by_asset.items():
-                if entry.checksum is not None and entry.checksum != entry_checksum(entry):
-                    raise MetricsStoreError(
-                        f"{self.path}: {name} [{key}] was edited by hand (its values no longer "
-                        f"match their checksum); {recover}, or rerun that experiment with "
-                        f"`llmnotes regenerate --force {name}`"
-                    )
-        return data
+            for key, entry in list(by_asset.items()):
+                if entry.checksum is None or entry.checksum != entry_checksum(entry):
+                    forged.append(f"{name} [{key}]")
+                    self._forged_raw[(name, key)] = raw["experiments"][name][key]
+                    del by_asset[key]
+        self.forged = forged
+        if forged and not self.drop_forged:
+            raise MetricsStoreError(
+                f"{self.path}: {', '.join(forged)} was edited by hand (no checksum, or content "
+                f"that no longer matches it); {self.recovery_advice()}"
+            )
+        return {name: by_asset for name, by_asset in data.items() if by_asset}
 
     def entries(self, experiment: str) -> dict[str, Entry]:
         """Return every stored entry of ``experiment``, keyed by asset key."""
@@ -226,31 +280,75 @@ class MetricsStore:
         return walk(settings, name, f"experiment {experiment!r} on {key!r}", "setting")
 
     def put(self, experiment: str, asset_key: str, entry: Entry) -> None:
-        """Store ``entry`` and write the file atomically."""
+        """Store ``entry`` and write the file atomically (merged with concurrent writes)."""
+        entry.checksum = entry_checksum(entry)
+        self._changes[(experiment, asset_key)] = entry
         self._data.setdefault(experiment, {})[asset_key] = entry
         self.save()
 
     def save(self) -> None:
-        """Write the whole store atomically, with sorted keys so diffs stay small.
+        """Write the store atomically, with sorted keys so diffs stay small.
 
-        Every entry is written with its checksum, so a later hand edit is caught on load.
+        Under the store's lock, the file is read again and this store's own entries are put
+        into it, so entries another process wrote since this one loaded are kept. Entries set
+        aside as forged are left out. Every entry is written with its checksum.
         """
-        for by_asset in self._data.values():
-            for entry in by_asset.values():
-                entry.checksum = entry_checksum(entry)
-        payload = {
-            "schema": SCHEMA_VERSION,
-            "experiments": {
-                name: {key: asdict(entry) for key, entry in sorted(by_asset.items())}
-                for name, by_asset in sorted(self._data.items())
-            },
-        }
-        text = json.dumps(payload, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
-        write_atomic(self.path, text.encode("utf-8"))
+        from llmnotes.pipeline.files import write_atomic
+
+        with store_lock(self.path):
+            self._data = self._load()
+            for (experiment, key), entry in self._changes.items():
+                self._data.setdefault(experiment, {})[key] = entry
+            experiments: dict[str, dict[str, Any]] = {}
+            for (name, key), raw in self._forged_raw.items():
+                experiments.setdefault(name, {})[key] = raw  # kept as found until replaced
+            for name, by_asset in self._data.items():
+                for key, entry in by_asset.items():
+                    experiments.setdefault(name, {})[key] = asdict(entry)
+            payload = {
+                "schema": SCHEMA_VERSION,
+                "experiments": {
+                    name: dict(sorted(by_key.items()))
+                    for name, by_key in sorted(experiments.items())
+                },
+            }
+            text = json.dumps(payload, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+            write_atomic(self.path, text.encode("utf-8"), "the metrics store")
+
+
+#: The largest metrics store read (the site's is about 0.3 MB).
+MAX_STORE_BYTES = 64 << 20
+
+
+@contextlib.contextmanager
+def store_lock(path: Path) -> Iterator[None]:
+    """Hold an exclusive lock on ``path``'s lock file (``.metrics.json.lock``) while inside.
+
+    Raises:
+        MetricsStoreError: The lock file cannot be created (a read-only folder).
+    """
+    lock = path.parent / f".{path.name}.lock"
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle = open(lock, "a+b")  # noqa: SIM115 - closed below, after the unlock
+    except OSError as error:
+        raise MetricsStoreError(
+            f"cannot write {path}: {error.strerror or error}; make the folder writable "
+            "(and free some disk space), then run the command again"
+        ) from error
+    try:
+        if fcntl is not None:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        yield
+    finally:
+        if fcntl is not None:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+        handle.close()
 
 
 def save_svg(fig: Any, path: Path) -> None:
     """Write a Matplotlib figure to ``path`` as deterministic SVG, atomically."""
     from llmnotes.figures import svg_bytes
+    from llmnotes.pipeline.files import write_atomic
 
-    write_atomic(path, svg_bytes(fig))
+    write_atomic(path, svg_bytes(fig), "the figure")

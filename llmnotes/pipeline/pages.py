@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from llmnotes.pipeline.experiment import NO_ASSETS
-from llmnotes.pipeline.metrics import Entry, MetricsStore, MissingMetric
+from llmnotes.pipeline.metrics import Entry, MetricsStore, MissingMetric, edited_figures
 
 #: The page macros, by name: the methods of :class:`ReferenceFiller` marked with :func:`macro`.
 MACROS: dict[str, Callable[..., str]] = {}
@@ -86,9 +86,9 @@ def format_value(value: Any, fmt: str | None = None) -> str:
     if isinstance(value, bool):
         return "✓ yes" if value else "✗ no"
     if isinstance(value, (list, tuple)) and fmt is not None:
-        return ", ".join(format(v, fmt) for v in value)
+        return html.escape(", ".join(format(v, fmt) for v in value))
     if fmt is not None:
-        return format(value, fmt)
+        return html.escape(format(value, fmt))
     if isinstance(value, int):
         return f"{value:,}"
     if isinstance(value, float):
@@ -98,6 +98,30 @@ def format_value(value: Any, fmt: str | None = None) -> str:
     if isinstance(value, (list, tuple, dict)):
         return f"<code>{html.escape(repr(value))}</code>"
     return html.escape(str(value))
+
+
+def code(text: Any) -> str:
+    """``text`` as inline code, escaped: what the store holds never becomes markup.
+
+    >>> code("<img src=x>")
+    '<code>&lt;img src=x&gt;</code>'
+    """
+    return f"<code>{html.escape(str(text))}</code>"
+
+
+#: What a figure path in the store may look like; anything else is not written by regenerate.
+FIGURE_PATH = re.compile(r"generated/figures/[\w-][\w.-]*/[\w-][\w.+-]*\.(svg|json)")
+
+
+def figure_file(path: str, where: str) -> str:
+    """``path`` if it is a figure file regenerate writes, else a refusal naming ``where``.
+
+    Raises:
+        MissingMetric: The path is not under ``generated/figures`` (a store edited by hand).
+    """
+    if not FIGURE_PATH.fullmatch(path):
+        raise MissingMetric(f"{where}: {path!r} is not a figure file of generated/figures")
+    return path
 
 
 def describe(experiment: str, key: str, entry: Entry) -> str:
@@ -135,11 +159,16 @@ class ReferenceFiller:
     Args:
         store: The metrics store.
         docs_prefix: The relative path from the page to ``docs/`` (``""`` or ``"../"``…).
+        docs: The ``docs/`` folder; when given, a figure whose file differs from the bytes its
+            entry recorded is refused.
     """
 
-    def __init__(self, store: MetricsStore, docs_prefix: str = "") -> None:
+    def __init__(
+        self, store: MetricsStore, docs_prefix: str = "", docs: Path | None = None
+    ) -> None:
         self.store = store
         self.docs_prefix = docs_prefix
+        self.docs = docs
 
     @macro
     def metric(
@@ -188,15 +217,27 @@ class ReferenceFiller:
                 f"(it has: {', '.join(sorted(entry.figures)) or 'none'})"
             )
         fig = entry.figures[name]
+        where = f"experiment {experiment!r} on {key!r}, figure {name!r}"
+        path = figure_file(fig["path"], where)
+        if self.docs is not None and (edited := edited_figures(entry, self.docs)):
+            raise MissingMetric(
+                f"{where}: {', '.join(edited)} differs from what regenerate wrote; rerun "
+                f"`llmnotes regenerate --force {experiment}` or `git checkout` the file"
+            )
         stand_in = ", an offline stand-in" if entry.preference else ""
-        on = "" if key == NO_ASSETS else f" on <code>{key}</code>"
-        note = f"Produced by <code>{experiment}</code>{on}{stand_in}."
+        on = "" if key == NO_ASSETS else f" on {code(key)}"
+        note = f"Produced by {code(experiment)}{on}{stand_in}."
         # An interactive figure keeps its SVG: interactive.js draws the data beside it and hides
         # the image, so without JavaScript (or if the data fails to load) the SVG is what shows.
-        data = f' data-llmnotes-plot="{Path(fig["data"]).name}"' if "data" in fig else ""
+        data = (
+            f' data-llmnotes-plot="{Path(figure_file(fig["data"], where)).name}"'
+            if "data" in fig
+            else ""
+        )
+        alt = re.sub(r"([\[\]\\])", r"\\\1", html.escape(fig["alt"], quote=True))
         return (
             f'<figure class="llmnotes-figure"{data} markdown="span">\n'
-            f"![{fig['alt']}]({self.docs_prefix}{fig['path']})\n"
+            f"![{alt}]({self.docs_prefix}{path})\n"
             f"<figcaption>{caption + ' ' if caption else ''}{note}</figcaption>\n</figure>"
         )
 
@@ -210,8 +251,8 @@ class ReferenceFiller:
         for a in entry.provenance.get("assets", {}).values():
             registered = REGISTRY.get(a["asset"])
             stand_in = registered.stand_in_for if registered and entry.preference else None
-            note = f", offline stand-in for <code>{stand_in}</code>" if stand_in else ""
-            parts.append(f"<code>{a['asset']}</code> ({html.escape(a['location'])}{note})")
+            note = f", offline stand-in for {code(stand_in)}" if stand_in else ""
+            parts.append(f"{code(a['asset'])} ({html.escape(str(a['location']))}{note})")
         return "; ".join(parts)
 
     @macro
@@ -283,25 +324,31 @@ class ReferenceFiller:
         """Render a collapsible note with the full provenance of an entry."""
         key, entry = self.store.best(experiment, asset)
         prov = entry.provenance
-        on = "" if key == NO_ASSETS else f" on `{key}`"
-        lines = [f'??? info "How this was produced: `{experiment}`{on}"']
+        text = html.escape  # every field comes from the store: never let it become markup
+        # A title is inline Markdown inside quotes: keep its code spans free of ` and ".
+        plain = {name: re.sub(r'[`"\\<>&]', "", name) for name in (experiment, key)}
+        on = "" if key == NO_ASSETS else f" on `{plain[key]}`"
+        lines = [f'??? info "How this was produced: `{plain[experiment]}`{on}"']
         if entry.preference:
             lines.append(
                 "    This result was computed on an **offline stand-in**: the preferred asset "
                 "was not available when it was regenerated.\n"
             )
         for role, a in prov.get("assets", {}).items():
-            lines.append(f"    - **{role}**: `{a['asset']}` from {a['location']}")
+            lines.append(
+                f"    - **{text(str(role))}**: {code(a['asset'])} from {text(a['location'])}"
+            )
         versions = ", ".join(f"{k} {v}" for k, v in sorted(prov.get("versions", {}).items()))
         settings = prov.get("settings") or {}
+        seed = text(str(prov.get("seed")))
         lines += [
-            f"    - **settings**: `{settings}`, seed {prov.get('seed')}"
+            f"    - **settings**: {code(settings)}, seed {seed}"
             if settings
-            else f"    - **seed**: {prov.get('seed')}",
-            f"    - **run**: {prov.get('date')}, {prov.get('duration_s')} s, "
-            f"input hash `{prov.get('input_hash')}`",
-            f"    - **versions**: {versions}",
-            f"    - **reproduce**: `{prov.get('command')}`",
+            else f"    - **seed**: {seed}",
+            f"    - **run**: {text(str(prov.get('date')))}, {text(str(prov.get('duration_s')))} s, "
+            f"input hash {code(prov.get('input_hash'))}",
+            f"    - **versions**: {text(versions)}",
+            f"    - **reproduce**: {code(prov.get('command'))}",
         ]
         return "\n".join(lines)
 

@@ -39,6 +39,15 @@ def metrics_path() -> Path:
     return generated_dir() / "metrics.json"
 
 
+def site_folders() -> list[Path]:
+    """The folders that hold the site: ``docs/`` (its sources) and ``site/`` (the default build).
+
+    Nothing a user asks a command to write may land there: a classifier in ``docs/`` would be
+    published with the site, one in ``docs/generated`` would replace the metrics store.
+    """
+    return [docs_dir().resolve(), (repo_root() / "site").resolve()]
+
+
 def cache_dir() -> Path:
     """Return the per-user cache for trained models (``LLMNOTES_CACHE_DIR`` overrides it)."""
     if env := os.environ.get("LLMNOTES_CACHE_DIR"):

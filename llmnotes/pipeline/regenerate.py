@@ -25,12 +25,14 @@ from typing import Any
 
 from llmnotes.pipeline.assets import AssetUnavailable, resolve
 from llmnotes.pipeline.experiment import Choice, Experiment, producers_first
+from llmnotes.pipeline.files import FileProblem, write_atomic
 from llmnotes.pipeline.metrics import (
     Entry,
     MetricsStore,
     MetricsStoreError,
+    edited_figures,
+    file_hash,
     save_svg,
-    write_atomic,
 )
 from llmnotes.pipeline.tables import format_table
 
@@ -108,11 +110,12 @@ def run_provenance(
 
 
 def is_fresh(entry: Entry | None, input_hash: str, docs: Path) -> bool:
-    """Whether ``entry`` was produced from ``input_hash`` and all its figure files are on disk."""
+    """Whether ``entry`` came from ``input_hash`` and its figure files are on disk as written."""
     if entry is None or entry.input_hash != input_hash:
         return False
     files = [fig.get(kind) for fig in entry.figures.values() for kind in ("path", "data")]
-    return all((docs / file).is_file() for file in files if file)
+    on_disk = all((docs / file).is_file() for file in files if file)
+    return on_disk and not edited_figures(entry, docs)
 
 
 def figure_data_bytes(data: dict[str, Any]) -> bytes:
@@ -135,11 +138,16 @@ def run_one(
     for name, output in result.figures.items():
         path = figure_path(docs, exp.name, name, choice.key)
         save_svg(output.figure, path)
-        figures[name] = {"path": path.relative_to(docs).as_posix(), "alt": output.alt}
+        figures[name] = {
+            "path": path.relative_to(docs).as_posix(),
+            "path_sha256": file_hash(path),
+            "alt": output.alt,
+        }
         if output.data is not None:
             data_path = path.with_suffix(".json")
-            write_atomic(data_path, figure_data_bytes(output.data))
+            write_atomic(data_path, figure_data_bytes(output.data), "the figure data")
             figures[name]["data"] = data_path.relative_to(docs).as_posix()
+            figures[name]["data_sha256"] = file_hash(data_path)
     provenance = run_provenance(
         assets={role: res.provenance() for role, res in sorted(choice.assets.items())},
         settings=dict(exp.settings),
@@ -215,7 +223,7 @@ def regenerate(
             continue
         try:
             seconds = run_one(exp, choice, store, docs, progress)
-        except MetricsStoreError:
+        except (MetricsStoreError, FileProblem):
             raise  # a full disk or read-only folder stops every later write too: stop here
         except Exception as error:
             reason = f"{type(error).__name__}: {error}".splitlines()[0]
@@ -264,11 +272,16 @@ def stale_entries(
 
     An entry is checked only when each of its assets resolves here from the same kind of source
     it was produced from (a file from the shared data folder is not compared with a download);
-    the others cannot be checked on this machine and are not listed.
+    the others cannot be checked on this machine and are not listed. Entries edited by hand
+    (:attr:`MetricsStore.forged`, on a store loaded with ``drop_forged``) and figure files
+    that differ from what their entry recorded are always listed.
     """
-    stale = []
+    stale = [f"{name}: edited by hand (rerun it to replace it)" for name in store.forged]
     for exp in experiments:
         for key, entry in store.entries(exp.name).items():
+            if edited := edited_figures(entry, docs):
+                stale.append(f"{exp.name} [{key}]: figure edited by hand ({', '.join(edited)})")
+                continue
             try:
                 choice = exp.choice_for_key(key, offline=offline, overrides=overrides)
             except AssetUnavailable:
