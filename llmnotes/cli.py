@@ -12,13 +12,14 @@ import re
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import NoReturn
 
 from llmnotes import __version__
 from llmnotes.errors import UserError
 from llmnotes.pipeline.assets import REGISTRY, AssetUnavailable, enter_offline_mode, is_offline
-from llmnotes.pipeline.files import output_target, outside_the_site, readable_path
+from llmnotes.pipeline.files import kind_of, output_target, outside_the_site, readable_path
 from llmnotes.pipeline.paths import docs_dir, metrics_path, repo_root
 from llmnotes.pipeline.tables import format_table
 
@@ -182,7 +183,8 @@ def cmd_finetune(args: argparse.Namespace) -> int:
     )  # fmt: skip
     output = outside_the_site(args.output, "--output")
     if output.exists() and not output.is_dir():
-        raise UsageError(f"--output {args.output} is a file; give a folder (new or empty)")
+        what = kind_of(output.stat().st_mode)
+        raise UsageError(f"--output {args.output} is {what}; give a folder (new or empty)")
     model, splits = finetune_inputs(args, offline=offline)
     metrics = finetune(model, splits["train"], splits["validation"], output, config,
                        test=splits.get("test"), resume=args.resume,
@@ -390,7 +392,10 @@ def cmd_build(args: argparse.Namespace) -> int:
 
     from llmnotes.pipeline.site_config import build_inputs_hash
 
-    site = outside_docs(repo_root() / args.site_dir)
+    try:
+        site = outside_docs(repo_root() / args.site_dir)
+    except (OSError, RuntimeError) as error:  # a symlink loop
+        raise UsageError(f"--site-dir {args.site_dir}: cannot use it: {error}") from None
     stamp = site / BUILD_STAMP
     if site.exists() and not site.is_dir():
         raise UsageError(f"--site-dir {args.site_dir} is a file; give a folder for the site")
@@ -448,9 +453,44 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return _mkdocs("serve", "--dev-addr", args.dev_addr)
 
 
+def whole_number(low: int, high: int) -> Callable[[str], int]:
+    """An argparse type: a whole number from ``low`` to ``high``, or a one-line usage error.
+
+    >>> whole_number(1, 10)("3")
+    3
+    """
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = None
+        if value is None or not low <= value <= high:
+            raise argparse.ArgumentTypeError(
+                f"{text!r} is not a whole number from {low:,} to {high:,}"
+            )
+        return value
+
+    return parse
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """An argument parser whose usage errors are one line, like every other error here."""
+
+    def error(self, message: str) -> NoReturn:
+        """Print ``llmnotes: error: …`` with a pointer to ``--help``, and exit with status 2."""
+        command = self.prog.removeprefix("llmnotes").strip()
+        where = f"{command}: " if command else ""
+        print(
+            f"llmnotes: error: {where}{one_line(message)} (see `{self.prog} --help`)",
+            file=sys.stderr,
+        )
+        raise SystemExit(2)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser for every command."""
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="llmnotes", description="Regenerate, build and serve the llmnotes site."
     )
     parser.add_argument("--version", action="version", version=f"llmnotes {__version__}")
@@ -514,13 +554,17 @@ def build_parser() -> argparse.ArgumentParser:
     similarity = commands.add_parser("similarity", help="cosine similarity of two words")
     similarity.add_argument("first", metavar="WORD")
     similarity.add_argument("second", metavar="WORD")
-    similarity.add_argument("--digits", type=int, default=4, help="decimals shown (default: 4)")
+    similarity.add_argument(
+        "--digits", type=whole_number(0, 17), default=4, help="decimals shown (default: 4)"
+    )
     add_vectors_options(similarity)
     similarity.set_defaults(func=cmd_similarity)
 
     neighbours = commands.add_parser("neighbours", help="the nearest words of a word")
     neighbours.add_argument("word", metavar="WORD")
-    neighbours.add_argument("-k", type=int, default=10, help="how many (default: 10)")
+    neighbours.add_argument(
+        "-k", type=whole_number(1, 1000), default=10, help="how many (default: 10)"
+    )
     add_vectors_options(neighbours)
     neighbours.set_defaults(func=cmd_neighbours)
 
@@ -571,7 +615,7 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("prompt", metavar="PROMPT")
     gen.add_argument(
         "--max-new-tokens",
-        type=int,
+        type=whole_number(1, 100_000),
         default=100,
         metavar="N",
         help="tokens (characters, for the character GPT) to add (default: 100)",
@@ -583,7 +627,9 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="T",
         help="softmax temperature; 0 = greedy (default: 0.8)",
     )
-    gen.add_argument("--top-k", type=int, metavar="K", help="sample from the K most likely only")
+    gen.add_argument(
+        "--top-k", type=whole_number(1, 10**9), metavar="K", help="sample from the K most likely"
+    )
     gen.add_argument(
         "--top-p",
         type=float,
@@ -598,7 +644,9 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="R",
         help="divide the logits of tokens already present by R (default: 1)",
     )
-    gen.add_argument("--seed", type=int, default=0, help="the sampling seed (default: 0)")
+    gen.add_argument(
+        "--seed", type=whole_number(0, 2**32 - 1), default=0, help="the sampling seed (default: 0)"
+    )
     gen.add_argument("--no-cache", action="store_true", help="recompute every step (slower)")
     gen.add_argument(
         "--model",
@@ -671,10 +719,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
+#: The longest error message printed; the middle of a longer one (a huge input echoed) is cut.
+MAX_MESSAGE = 1000
+
+
 def one_line(message: str) -> str:
     r"""``message`` with control characters (a newline in a file name, say) shown escaped.
 
+    A message over :data:`MAX_MESSAGE` characters keeps its start and end.
+
     >>> one_line("no such file: a\nb")
     'no such file: a\\nb'
+    >>> len(one_line("x" * 5000))
+    1000
     """
-    return CONTROL.sub(lambda match: repr(match.group())[1:-1], message)
+    message = CONTROL.sub(lambda match: repr(match.group())[1:-1], message)
+    if len(message) > MAX_MESSAGE:
+        half = (MAX_MESSAGE - 3) // 2
+        message = f"{message[:half]} … {message[-(MAX_MESSAGE - 3 - half) :]}"
+    return message

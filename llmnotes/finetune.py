@@ -156,10 +156,11 @@ def classification_metrics(logits: np.ndarray, labels: np.ndarray) -> dict[str, 
     }
 
 
-#: The file, in each checkpoint and in the saved classifier, that names the run it belongs to.
+#: The file, in the checkpoints folder and in the saved classifier, that names the run (written
+#: before the first step, so a kill at any moment leaves checkpoints that can be told apart).
 RUN_FILE = "llmnotes_run.json"
 #: What a checkpoint must hold to be resumed from (a kill during its save leaves some out).
-CHECKPOINT_FILES = ("trainer_state.json", "model.safetensors", "optimizer.pt", RUN_FILE)
+CHECKPOINT_FILES = ("trainer_state.json", "model.safetensors", "optimizer.pt", "scheduler.pt")
 
 
 def run_fingerprint(
@@ -207,26 +208,23 @@ def checkpoint_to_resume(output: Path, fingerprint: str) -> tuple[Path | None, l
     Raises:
         CheckpointError: The checkpoints there belong to another run.
     """
+    folder = output / "checkpoints"
     found = sorted(
-        (output / "checkpoints").glob("checkpoint-*"),
+        folder.glob("checkpoint-*"),
         key=lambda p: int(p.name.rpartition("-")[2]) if p.name.rpartition("-")[2].isdigit() else -1,
         reverse=True,
     )
-    notes, foreign = [], []
-    for folder in found:
-        run = read_run(folder)
-        if run is not None and run != fingerprint:
-            foreign.append(folder.name)
-        elif not complete_checkpoint(folder):
-            notes.append(f"skipped {folder.name}: incomplete (interrupted while it was saved)")
-        else:
-            return folder, notes
-    if foreign:
+    if found and read_run(folder) != fingerprint:
         raise CheckpointError(
-            f"--resume: the checkpoints in {output / 'checkpoints'} ({', '.join(foreign)}) belong "
-            "to another run (different model, data or settings); give a new --output, or run "
-            "without --resume and with --overwrite to start again there"
+            f"--resume: the checkpoints in {folder} belong to another run (different model, data "
+            "or settings); give a new --output, or drop --resume and pass --overwrite to start "
+            "again there"
         )
+    notes = []
+    for checkpoint in found:
+        if complete_checkpoint(checkpoint):
+            return checkpoint, notes
+        notes.append(f"skipped {checkpoint.name}: incomplete (interrupted while it was saved)")
     return None, notes
 
 
@@ -270,19 +268,14 @@ def check_output_folder(output: Path, fingerprint: str, resume: bool, overwrite:
 
 
 class _RunGuard:
-    """Trainer callbacks: mark each checkpoint with the run, stop when the loss is not finite."""
+    """A Trainer callback that stops training when the logged loss is NaN or infinite."""
 
-    def __new__(cls, fingerprint: str) -> Any:  # a TrainerCallback, made when transformers loads
+    def __new__(cls) -> Any:  # a TrainerCallback, made when transformers is loaded
         from transformers import TrainerCallback
 
         class RunGuard(TrainerCallback):
             def __init__(self) -> None:
                 self.diverged_at: int | None = None
-
-            def on_save(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
-                folder = Path(args.output_dir) / f"checkpoint-{state.global_step}"
-                if folder.is_dir():
-                    (folder / RUN_FILE).write_text(json.dumps({"fingerprint": fingerprint}))
 
             def on_log(
                 self, args: Any, state: Any, control: Any, logs: Any = None, **kwargs: Any
@@ -305,6 +298,7 @@ def finetune(
     test: LabelledData | None = None,
     resume: bool = False,
     overwrite: bool = False,
+    callbacks: list[Any] | None = None,
 ) -> dict[str, Any]:
     """Fine-tune ``model`` on ``train``, keep the best epoch on ``validation``, save to ``output``.
 
@@ -319,6 +313,7 @@ def finetune(
         resume: Continue from the newest complete checkpoint of this run in
             ``output/checkpoints`` (see :func:`checkpoint_to_resume`).
         overwrite: Replace a classifier or checkpoints already in ``output``.
+        callbacks: More ``transformers.TrainerCallback`` objects, called before the site's own.
 
     Returns:
         Final metrics (validation and test accuracy, F1 and loss, samples per second, wall time,
@@ -381,8 +376,8 @@ def finetune(
         # the CPU (MULTI_CPU over gloo) instead of treating each as a lone run.
         use_cpu=not has_accelerator(),
     )
-    guard = _RunGuard(fingerprint)
-    callbacks = [guard]
+    guard = _RunGuard()
+    callbacks = [*(callbacks or []), guard]
     if config.early_stopping:
         callbacks.append(EarlyStoppingCallback(config.early_stopping))
     trainer = Trainer(
@@ -398,6 +393,8 @@ def finetune(
         from transformers.trainer_callback import PrinterCallback
 
         trainer.remove_callback(PrinterCallback)  # it prints every log dictionary
+    (output / "checkpoints").mkdir(parents=True, exist_ok=True)
+    (output / "checkpoints" / RUN_FILE).write_text(json.dumps({"fingerprint": fingerprint}))
     start = time.perf_counter()
     trained = trainer.train(resume_from_checkpoint=str(resume_from) if resume_from else None)
     wall = time.perf_counter() - start

@@ -32,7 +32,7 @@ done
 if [ "${have_hash:-}" != "$wanted" ] || [ -n "$missing" ]; then
   [ "${have_hash:-}" = "$wanted" ] && EXTRAS="$have_extras,$EXTRAS"
   echo "==> installing llmnotes[$EXTRAS] and its pinned dependencies into $VENV"
-  "$VENV/bin/python" -m pip install --quiet --upgrade pip
+  "$VENV/bin/python" -m pip install --quiet -c constraints.txt --upgrade pip  # pip itself pinned
   "$VENV/bin/python" -m pip install --quiet -c constraints.txt -e ".[$EXTRAS]"
   echo "$wanted $EXTRAS" > "$stamp"
 fi

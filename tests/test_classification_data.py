@@ -134,3 +134,14 @@ def test_sst2_from_the_shared_folder():
         "test": 1821,
     }
     assert splits["train"].counts() == {"negative": 3310, "positive": 3610}
+
+
+def test_label_ids_with_gaps_are_refused():
+    with pytest.raises(DataError, match=r"ids up to 1,000,000 but 999,999 of them have no example"):
+        LabelledData.from_pairs([("a", 0), ("b", 1_000_000)])
+
+
+def test_a_small_data_set_keeps_every_label_on_both_sides_of_the_split():
+    data = LabelledData.from_pairs([(f"t{i}", i % 2) for i in range(6)])  # three of each
+    rest, held = stratified_split(data, 0.1, seed=0)
+    assert held.counts() == {"0": 1, "1": 1} and rest.counts() == {"0": 2, "1": 2}

@@ -1,6 +1,8 @@
 import errno
+import json
 import os
 import shutil
+import stat
 import subprocess
 import sys
 import time
@@ -10,6 +12,7 @@ import pytest
 from llmnotes.cli import UsageError, build_parser, command_names, main, parse_asset_overrides
 from llmnotes.pipeline.experiment import topics
 from llmnotes.pipeline.files import FileProblem
+from llmnotes.pipeline.metrics import MetricsStore, MetricsStoreError
 
 from conftest import ROOT, SHARED_DATA, needs_shared_data
 
@@ -291,3 +294,124 @@ def test_build_is_skipped_while_nothing_it_reads_changed(tmp_path, monkeypatch, 
     assert main(["build", "--site-dir", str(site), "--no-strict"]) == 0  # other settings
     assert main(["build", "--site-dir", str(site), "--force"]) == 0
     assert len(builds) == 3
+
+
+def test_a_hand_edited_store_is_reported_then_repaired_keeping_the_rest(scratch_root):
+    env = {**os.environ, "LLMNOTES_ROOT": str(scratch_root)}
+    exps = ["tokenization.week1_word_tokens", "tokenization.week1_wordpiece"]
+    assert llmnotes("regenerate", *exps, "--offline", "--quiet", env=env).returncode == 0
+    path = scratch_root / "docs" / "generated" / "metrics.json"
+    raw = json.loads(path.read_text())
+    [(key, edited)] = raw["experiments"][exps[0]].items()
+    edited["checksum"] = None
+    edited["provenance"]["assets"] = {"x": {"asset": "<img src=x onerror=alert(1)>"}}
+    path.write_text(json.dumps(raw))
+    check = llmnotes("regenerate", "--check", "--offline", env=env)
+    assert check.returncode == 1
+    assert f"stale: {exps[0]} [{key}]: edited by hand" in check.stdout
+    with pytest.raises(MetricsStoreError, match="regenerate --force EXPERIMENT"):
+        MetricsStore(path)
+    repair = llmnotes("regenerate", "--force", exps[0], "--offline", "--quiet", env=env)
+    assert repair.returncode == 0 and f"set aside {exps[0]} [{key}]" in repair.stderr
+    store = MetricsStore(path)
+    assert store.get(exps[0], key).provenance["assets"] != edited["provenance"]["assets"]
+    assert store.entries(exps[1])
+
+
+def test_interrupting_a_command_says_what_was_kept(monkeypatch, capsys):
+    import llmnotes.cli as cli
+
+    def interrupted(args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "cmd_regenerate", interrupted)
+    assert main(["regenerate", "--offline"]) == 130
+    [line] = capsys.readouterr().err.strip().splitlines()
+    assert line.startswith("llmnotes: interrupted; every experiment that finished")
+
+
+def test_a_failed_build_keeps_the_last_good_site(tmp_path, monkeypatch, capsys):
+    import llmnotes.cli as cli
+
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / cli.BUILD_STAMP).write_text("an earlier build")
+    (site / "index.html").write_text("good")
+    monkeypatch.setattr(cli, "_mkdocs", lambda *args: 1)
+    assert main(["build", "--site-dir", str(site)]) == 1
+    assert (site / "index.html").read_text() == "good"
+    assert "previous site" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["site"], "no half-built folder left"
+
+
+def test_a_site_dir_holding_other_files_is_refused(tmp_path, monkeypatch):
+    import llmnotes.cli as cli
+
+    monkeypatch.setattr(cli, "_mkdocs", lambda *args: pytest.fail("must not build"))
+    (tmp_path / "thesis.tex").write_text("mine")
+    with pytest.raises(UsageError, match="not an llmnotes build"):
+        cli.cmd_build(build_parser().parse_args(["build", "--site-dir", str(tmp_path)]))
+    with pytest.raises(UsageError, match=r"inside .*docs"):
+        cli.cmd_build(build_parser().parse_args(["build", "--site-dir", str(ROOT / "docs")]))
+    assert (tmp_path / "thesis.tex").read_text() == "mine"
+
+
+@pytest.mark.parametrize("flag", ["--out", "--output"])
+def test_outputs_inside_the_site_are_refused(flag, tmp_path):
+    command = (
+        ["attention", "hi", "--layer", "0", "--out", "docs/generated/metrics.json"]
+        if flag == "--out"
+        else ["finetune", "--train", "sst2", "--output", "docs/generated"]
+    )
+    before = (ROOT / "docs" / "generated" / "metrics.json").read_bytes()
+    result = llmnotes(*command, "--offline", cwd=ROOT)
+    assert result.returncode == 2
+    [line] = result.stderr.strip().splitlines()
+    assert "published as the site" in line
+    assert (ROOT / "docs" / "generated" / "metrics.json").read_bytes() == before
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="making a device node needs root")
+def test_a_device_given_as_output_is_never_replaced(tmp_path):
+    node = tmp_path / "mynull"
+    os.mknod(node, 0o666 | stat.S_IFCHR, os.makedev(1, 3))
+    result = llmnotes("attention", "hi there", "--layer", "0", "--out", str(node), "--offline")
+    assert result.returncode == 2 and "character device" in result.stderr
+    assert stat.S_ISCHR(node.lstat().st_mode)
+
+
+def test_an_encoder_without_a_classification_head_is_refused():
+    result = llmnotes("sentiment", "good", "--model", "minilm", "--offline")
+    assert result.returncode == 2
+    [line] = result.stderr.strip().splitlines()
+    assert "without a classification head (BertModel)" in line
+
+
+def test_a_corrupt_bpe_cache_is_rebuilt_and_an_unwritable_one_noted(tmp_path):
+    env = {**os.environ, "LLMNOTES_CACHE_DIR": str(tmp_path / "cache")}
+    first = llmnotes("tokenize", "--with", "bpe", "--offline", "hello", env=env)
+    assert first.returncode == 0
+    [cached] = (tmp_path / "cache" / "bpe").glob("*.json")
+    cached.write_text('{"merges": [[1, ')  # a disk full while it was written
+    again = llmnotes("tokenize", "--with", "bpe", "--offline", "hello", env=env)
+    assert again.returncode == 0 and again.stdout == first.stdout
+    assert "unreadable; trained it again" in again.stderr
+    blocked = tmp_path / "blocked"
+    blocked.write_text("a file where the cache folder should be")
+    env["LLMNOTES_CACHE_DIR"] = str(blocked)
+    third = llmnotes("tokenize", "--with", "bpe", "--offline", "hello", env=env)
+    assert third.returncode == 0 and third.stdout == first.stdout
+    assert "was not cached" in third.stderr
+
+
+def test_quiet_fine_tuning_prints_the_table_and_no_log_dictionaries(tmp_path):
+    rows = [f"{word} film,{label}" for word, label in [("good", 1), ("bad", 0)] * 6]
+    (tmp_path / "d.csv").write_text("text,label\n" + "\n".join(rows) + "\n")
+    result = llmnotes(
+        "finetune", "--train", str(tmp_path / "d.csv"), "--output", str(tmp_path / "out"),
+        "--epochs", "1", "--max-length", "8", "--quiet", "--offline",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "{'" not in result.stdout and "'eval_loss'" not in result.stderr
+    assert result.stdout.startswith("split ")
+    assert not (tmp_path / "out" / "checkpoints").exists()

@@ -8,8 +8,12 @@ import pytest
 
 from llmnotes.classification_data import pang_lee_data
 from llmnotes.finetune import (
+    RUN_FILE,
+    CheckpointError,
+    ConfigError,
     FinetuneConfig,
     ModelError,
+    TrainingDiverged,
     classification_metrics,
     epoch_history,
     finetune,
@@ -61,13 +65,87 @@ def test_finetune_saves_a_folder_the_pipeline_loads(tmp_path):
     assert classifier("a wonderful film")[0]["label"] in {"neg", "pos"}
 
 
-def test_resume_continues_from_the_last_checkpoint(tmp_path):
-    data = pang_lee(40)
+def interrupt_after_first_save():
+    """A callback that stops training like Ctrl-C once the first checkpoint is written."""
+    from transformers import TrainerCallback
+
+    class Interrupt(TrainerCallback):
+        def on_save(self, args, state, control, **kwargs):
+            if state.epoch >= 1:
+                raise KeyboardInterrupt
+
+    return Interrupt()
+
+
+TWO_EPOCHS = FinetuneConfig(**{**TINY.__dict__, "epochs": 2})
+
+
+def test_an_interrupted_run_resumes_from_its_own_last_complete_checkpoint(tmp_path, capsys):
+    data, other = pang_lee(40), pang_lee(20)
     model = resolve("minilm", offline=True).path
-    finetune(model, data, data, tmp_path, TINY)
-    more = FinetuneConfig(**{**TINY.__dict__, "epochs": 2})
-    metrics = finetune(model, data, data, tmp_path, more, resume=True)
+    with pytest.raises(KeyboardInterrupt):
+        finetune(model, data, data, tmp_path, TWO_EPOCHS, callbacks=[interrupt_after_first_save()])
+    [saved] = (tmp_path / "checkpoints").glob("checkpoint-*")
+    assert (saved.parent / RUN_FILE).is_file()
+    with pytest.raises(CheckpointError, match="already holds a classifier or checkpoints"):
+        finetune(model, data, data, tmp_path, TWO_EPOCHS)  # neither --resume nor --overwrite
+    with pytest.raises(CheckpointError, match="belong to another run"):
+        finetune(model, other, other, tmp_path, TWO_EPOCHS, resume=True)
+    partial = tmp_path / "checkpoints" / "checkpoint-999"  # a kill while it was being saved
+    partial.mkdir()
+    (partial / "trainer_state.json").write_text("{")
+    metrics = finetune(model, data, data, tmp_path, TWO_EPOCHS, resume=True)
+    assert "skipped checkpoint-999: incomplete" in capsys.readouterr().err
     assert [row["epoch"] for row in metrics["history"]] == [1.0, 2.0]
+    assert not (tmp_path / "checkpoints").exists(), "only the model is kept after success"
+    assert (tmp_path / "model.safetensors").is_file()
+    with pytest.raises(CheckpointError, match="already holds this run's finished classifier"):
+        finetune(model, data, data, tmp_path, TWO_EPOCHS, resume=True)
+    with pytest.raises(CheckpointError, match="already holds a classifier"):
+        finetune(model, other, other, tmp_path, TINY)
+
+
+def test_an_output_folder_with_other_files_or_a_file_is_refused(tmp_path):
+    data = pang_lee(20)
+    (tmp_path / "notes.txt").write_text("mine")
+    with pytest.raises(CheckpointError, match="holds other files"):
+        finetune("unused", data, data, tmp_path, TINY)
+    with pytest.raises(CheckpointError, match="is a file"):
+        finetune("unused", data, data, tmp_path / "notes.txt", TINY)
+    assert (tmp_path / "notes.txt").read_text() == "mine"
+
+
+def test_a_diverging_loss_saves_nothing(tmp_path):
+    from transformers import TrainerCallback
+
+    class Explode(TrainerCallback):
+        def on_log(self, args, state, control, logs=None, **kwargs):
+            if logs and "loss" in logs:
+                logs["loss"] = float("nan")
+
+    data = pang_lee(20)
+    with pytest.raises(TrainingDiverged, match=r"NaN or infinite by step 3.*lower --lr"):
+        finetune(resolve("minilm", offline=True).path, data, data, tmp_path / "out", TINY,
+                 callbacks=[Explode()])  # fmt: skip
+    assert not (tmp_path / "out" / "model.safetensors").exists()
+
+
+@pytest.mark.parametrize(
+    "setting, value",
+    [("epochs", 0), ("epochs", -1), ("epochs", float("nan")), ("lr", 1e308), ("lr", -1.0),
+     ("lr", float("inf")), ("batch_size", 0), ("max_length", -1), ("seed", -1),
+     ("early_stopping", 0)],
+)  # fmt: skip
+def test_settings_out_of_range_are_refused_before_anything_loads(setting, value):
+    with pytest.raises(ConfigError, match=f"{setting.replace('_', ' ')} .* is out of range"):
+        FinetuneConfig(**{setting: value})
+
+
+def test_a_max_length_over_the_models_positions_is_refused(tmp_path):
+    data = pang_lee(20)
+    config = FinetuneConfig(**{**TINY.__dict__, "max_length": 100_000})
+    with pytest.raises(ConfigError, match="over the 512 positions"):
+        finetune(resolve("minilm", offline=True).path, data, data, tmp_path, config)
 
 
 def test_the_same_entry_point_runs_on_two_processes(tmp_path):

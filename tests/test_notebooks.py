@@ -7,9 +7,11 @@ from llmnotes.pipeline.notebooks import (
     notebook_links,
     notebooks_nav,
     page_notebook,
+    pin_notebooks,
+    setup_cell,
     write_notebooks,
 )
-from llmnotes.pipeline.site_config import NotebookPage, notebook_pages
+from llmnotes.pipeline.site_config import NotebookPage, build_commit, notebook_pages
 
 from conftest import ROOT
 
@@ -56,7 +58,8 @@ def test_notebooks_come_from_the_pages_front_matter_in_nav_order():
 def test_setup_cell_installs_only_where_llmnotes_is_missing():
     namespace: dict = {}
     exec(compile(SETUP_CELL, "setup", "exec"), namespace)  # llmnotes is installed: a no-op
-    assert "git+https://github.com/llmnotes/llmnotes" in SETUP_CELL
+    assert "git+https://github.com/llmnotes/llmnotes@main" in SETUP_CELL
+    assert "-c" in SETUP_CELL and "/main/constraints.txt" in SETUP_CELL
 
 
 def test_notebook_links_for_pages_and_notebooks():
@@ -68,4 +71,16 @@ def test_notebook_links_for_pages_and_notebooks():
     assert 'href="../../notebooks/rnns/rnns.ipynb" download' in notebook
     assert "Read it executed" not in notebook
     assert notebook_links("glossary.md") is None
-    assert colab_url("rnns.ipynb").endswith("/blob/main/docs/notebooks/rnns.ipynb")
+    commit = build_commit()
+    assert colab_url("rnns.ipynb").endswith(f"/blob/{commit or 'main'}/docs/notebooks/rnns.ipynb")
+
+
+def test_the_built_sites_notebooks_install_the_commit_they_were_built_from(tmp_path):
+    notebook = tmp_path / "notebooks" / "rnns" / "rnns.ipynb"
+    notebook.parent.mkdir(parents=True)
+    notebook.write_text(json.dumps({"cells": [{"source": SETUP_CELL.splitlines(True)}]}))
+    commit = "0123456789abcdef0123456789abcdef01234567"
+    assert pin_notebooks(tmp_path, commit) == 1
+    text = json.loads(notebook.read_text())["cells"][0]["source"]
+    assert "".join(text) == setup_cell(commit)
+    assert f"llmnotes@{commit}" in "".join(text) and f"/{commit}/constraints.txt" in "".join(text)

@@ -238,7 +238,9 @@ def classify(folder: Path, texts: list[str]) -> list[dict[str, Any]]:
     classifier = pipeline(
         "text-classification", model=str(folder), model_kwargs={"use_safetensors": True}
     )
-    return [{"label": r["label"], "score": float(r["score"])} for r in classifier(texts)]
+    # A text longer than the model reads is classified on its first tokens, not refused.
+    results = classifier(texts, truncation=True)
+    return [{"label": r["label"], "score": float(r["score"])} for r in results]
 
 
 @experiment("transformers", assets={"classifier": ("distilbert-sst2", "minilm-sst2")})

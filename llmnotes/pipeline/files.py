@@ -169,7 +169,10 @@ def outside_the_site(path: str | os.PathLike[str], what: str) -> Path:
     """
     from llmnotes.pipeline.paths import site_folders
 
-    resolved = given_path(path, what).resolve()
+    try:
+        resolved = given_path(path, what).resolve()
+    except (OSError, RuntimeError) as error:  # RuntimeError: a symlink loop on Python < 3.13
+        raise FileProblem(f"{what}: cannot use {path}: {error}") from None
     for folder in site_folders():
         if resolved == folder or folder in resolved.parents:
             raise FileProblem(

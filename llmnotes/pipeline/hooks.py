@@ -14,7 +14,12 @@ from pathlib import Path
 from typing import Any
 
 from llmnotes.pipeline.metrics import MetricsStore, MetricsStoreError
-from llmnotes.pipeline.notebooks import execution_fingerprint, notebook_links, notebooks_nav
+from llmnotes.pipeline.notebooks import (
+    execution_fingerprint,
+    notebook_links,
+    notebooks_nav,
+    pin_notebooks,
+)
 from llmnotes.pipeline.pages import ReferenceFiller, render_math, strip_test_settings
 from llmnotes.pipeline.site_config import reference_nav, reference_pages
 
@@ -128,3 +133,11 @@ def on_page_content(html: str, page: Any, config: Any, files: Any) -> str:
         end = html.find("</h1>")
         html = links + html if end < 0 else f"{html[: end + 5]}\n{links}{html[end + 5 :]}"
     return render_math(html)
+
+
+def on_post_build(config: Any) -> None:
+    """Pin the built site's notebooks to the commit it was built from (outside git: unpinned)."""
+    from llmnotes.pipeline.site_config import build_commit
+
+    if commit := build_commit():
+        pin_notebooks(Path(config["site_dir"]), commit)

@@ -37,7 +37,7 @@ from llmnotes.corpora import lee_background
 from llmnotes.embeddings import load_vectors, static_token_vectors
 from llmnotes.errors import UserError
 from llmnotes.pipeline.assets import REGISTRY, AssetUnavailable, get_asset, resolve, resolve_first
-from llmnotes.pipeline.files import FileProblem, readable_file, readable_path
+from llmnotes.pipeline.files import FileProblem, readable_file, readable_folder, readable_path
 from llmnotes.tokenization import load_tokenizer, word_tokens, wordpiece_encoding
 
 #: A hub id: ``owner/name``, optionally ``:split``; no other slash, not starting like a path.
@@ -94,12 +94,15 @@ def model_location(text: str, offline: bool | None = None) -> str | Path:
     if reference.kind == "hub":
         return text
     path = Path(text).expanduser()
-    if not path.exists():
+    if not path.exists() and not path.is_symlink():
         raise InputError(
             f"no such model folder: {text}; pass a folder written by `llmnotes finetune`, "
             "an asset name (minilm-sst2) or a hub id (owner/name)"
         )
-    return path
+    try:
+        return readable_folder(path, "--model")
+    except FileProblem as error:
+        raise InputError(str(error)) from None
 
 
 #: What ``--vectors`` falls back to, in order: GloVe, then MiniLM's static embeddings offline.

@@ -15,12 +15,29 @@ import re
 from pathlib import Path
 from typing import Any
 
-from llmnotes.pipeline.site_config import FRONT_MATTER, notebook_pages, repository
+from llmnotes.pipeline.site_config import FRONT_MATTER, build_commit, notebook_pages, repository
 
-#: What a notebook installs where llmnotes is missing (Colab): the package, from the repository
-#: the site is published from. Its runtime dependencies only: the site's tools are an extra.
-INSTALL_REQUIREMENT = f"llmnotes @ git+https://github.com/{repository()}"
-SETUP_CELL = f"""\
+#: The branch the committed notebooks install from; the built site pins its copies to a commit.
+DEFAULT_REF = "main"
+
+
+def install_urls(ref: str = DEFAULT_REF) -> tuple[str, str]:
+    """What a notebook installs at ``ref``: the package and the constraints pinning its deps."""
+    repo = repository()
+    return (
+        f"llmnotes @ git+https://github.com/{repo}@{ref}",
+        f"https://raw.githubusercontent.com/{repo}/{ref}/constraints.txt",
+    )
+
+
+def setup_cell(ref: str = DEFAULT_REF) -> str:
+    """The first code cell: where llmnotes is missing (Colab), install it as of ``ref``.
+
+    Its runtime dependencies only (the site's tools are an extra), at the versions
+    ``constraints.txt`` pins at the same ``ref``.
+    """
+    package, constraints = install_urls(ref)
+    return f"""\
 # Where llmnotes is not installed yet (Colab, a fresh kernel), install it; elsewhere a no-op.
 import importlib.util
 import subprocess
@@ -28,7 +45,31 @@ import sys
 
 if importlib.util.find_spec("llmnotes") is None:
     pip = [sys.executable, "-m", "pip", "install", "-q"]
-    subprocess.run([*pip, "{INSTALL_REQUIREMENT}"], check=True)"""
+    subprocess.run([*pip, "{package}", "-c", "{constraints}"], check=True)"""
+
+
+SETUP_CELL = setup_cell()
+
+
+def pin_notebooks(site: Path, commit: str) -> int:
+    """Pin the built site's notebooks to ``commit``: they install the package as of it.
+
+    Returns:
+        How many notebooks were pinned.
+    """
+    pinned = 0
+    replacements = dict(zip(install_urls(), install_urls(commit), strict=True))
+    for path in site.rglob("*.ipynb"):
+        text = path.read_text(encoding="utf-8")
+        new = text
+        for old, pin in replacements.items():
+            new = new.replace(old, pin)
+        if new != text:
+            path.write_text(new, encoding="utf-8")
+            pinned += 1
+    return pinned
+
+
 HEADING = re.compile(r"^(#{1,2}) (.+)$")
 FENCE = re.compile(r"^\s*(```|~~~)")
 
@@ -128,9 +169,14 @@ def write_notebooks(docs: Path, check: bool = False) -> list[str]:
 
 
 def colab_url(name: str) -> str:
-    """The "Open in Colab" address of the notebook ``name`` (``tokenization.ipynb``)."""
+    """The "Open in Colab" address of the notebook ``name`` (``tokenization.ipynb``).
+
+    It opens the notebook as of the commit the site is built from (:func:`build_commit`), or
+    of the default branch outside a git checkout.
+    """
+    ref = build_commit() or DEFAULT_REF
     return (
-        f"https://colab.research.google.com/github/{repository()}/blob/main/docs/notebooks/{name}"
+        f"https://colab.research.google.com/github/{repository()}/blob/{ref}/docs/notebooks/{name}"
     )
 
 

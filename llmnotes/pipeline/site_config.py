@@ -50,6 +50,25 @@ def repository(root: Path | None = None) -> str:
     return mkdocs_config(root)["repo_name"]
 
 
+@functools.cache
+def build_commit(root: Path | None = None) -> str | None:
+    """The commit the checkout is at (``git rev-parse HEAD``), or ``None`` outside git."""
+    import subprocess
+
+    try:
+        found = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            cwd=root or repo_root(),
+            capture_output=True,
+            text=True,
+            timeout=10,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    commit = found.stdout.strip()
+    return commit if found.returncode == 0 and re.fullmatch(r"[0-9a-f]{40}", commit) else None
+
+
 def nav_pages(nav: list[Any]) -> list[tuple[str, str]]:
     """Every ``(title, file)`` of a nav, in order, sections flattened."""
     found: list[tuple[str, str]] = []
