@@ -19,7 +19,13 @@ from typing import NoReturn
 from llmnotes import __version__
 from llmnotes.errors import UserError
 from llmnotes.pipeline.assets import REGISTRY, AssetUnavailable, enter_offline_mode, is_offline
-from llmnotes.pipeline.files import kind_of, output_target, outside_the_site, readable_path
+from llmnotes.pipeline.files import (
+    kind_of,
+    output_target,
+    outside,
+    outside_the_site,
+    readable_path,
+)
 from llmnotes.pipeline.paths import docs_dir, metrics_path, repo_root
 from llmnotes.pipeline.tables import format_table
 
@@ -392,10 +398,9 @@ def cmd_build(args: argparse.Namespace) -> int:
 
     from llmnotes.pipeline.site_config import build_inputs_hash
 
-    try:
-        site = outside_docs(repo_root() / args.site_dir)
-    except (OSError, RuntimeError) as error:  # a symlink loop
-        raise UsageError(f"--site-dir {args.site_dir}: cannot use it: {error}") from None
+    why = "the site's sources; build the site outside them"
+    site = outside(repo_root() / args.site_dir, "--site-dir", [docs_dir().resolve()], why)
+    site = site.resolve()
     stamp = site / BUILD_STAMP
     if site.exists() and not site.is_dir():
         raise UsageError(f"--site-dir {args.site_dir} is a file; give a folder for the site")
@@ -426,20 +431,6 @@ def cmd_build(args: argparse.Namespace) -> int:
         shutil.rmtree(building, ignore_errors=True)
     print(f"Site built in {site}; open {site / 'index.html'} or run `llmnotes serve`.")
     return 0
-
-
-def outside_docs(folder: Path) -> Path:
-    """``folder`` resolved, refused if it is (or is inside) ``docs/``.
-
-    Raises:
-        UsageError: ``folder`` is inside the site's sources.
-    """
-    resolved, docs = folder.resolve(), docs_dir().resolve()
-    if resolved == docs or docs in resolved.parents:
-        raise UsageError(
-            f"--site-dir {folder} is inside {docs}; build the site outside its sources"
-        )
-    return resolved
 
 
 def cmd_serve(args: argparse.Namespace) -> int:

@@ -351,7 +351,7 @@ def test_a_site_dir_holding_other_files_is_refused(tmp_path, monkeypatch):
     (tmp_path / "thesis.tex").write_text("mine")
     with pytest.raises(UsageError, match="not an llmnotes build"):
         cli.cmd_build(build_parser().parse_args(["build", "--site-dir", str(tmp_path)]))
-    with pytest.raises(UsageError, match=r"inside .*docs"):
+    with pytest.raises(FileProblem, match=r"inside .*docs, the site's sources"):
         cli.cmd_build(build_parser().parse_args(["build", "--site-dir", str(ROOT / "docs")]))
     assert (tmp_path / "thesis.tex").read_text() == "mine"
 

@@ -63,3 +63,15 @@ def test_hub_models_are_pinned_to_a_commit_and_fetch_no_pickles():
     for repo in repos:
         assert re.fullmatch(r"[0-9a-f]{40}", repo.revision), f"{repo.repo_id} is not pinned"
         assert not [p for p in repo.allow_patterns if p.endswith((".bin", ".pt", ".pkl", "*"))]
+
+
+def test_the_workflow_pins_every_action_to_a_commit_and_every_tool_to_a_version():
+    workflow = (ROOT / ".github" / "workflows" / "pages.yml").read_text()
+    uses = re.findall(r"uses:\s*(\S+)", workflow)
+    assert len(uses) >= 5
+    assert not [u for u in uses if not re.fullmatch(r"[\w.-]+/[\w.-]+@[0-9a-f]{40}", u)], uses
+    installs = re.findall(r"pip install [^\n]*", workflow)
+    assert installs and all(re.search(r"==\d", line) or "-c " in line for line in installs)
+    env = (ROOT / "scripts" / "env.sh").read_text()
+    assert all("-c constraints.txt" in line for line in re.findall(r"pip install [^\n]*", env))
+    assert re.search(r"^pip==\d", (ROOT / "constraints.txt").read_text(), re.M)

@@ -161,6 +161,24 @@ def output_target(path: str | os.PathLike[str], what: str) -> Path:
     return target
 
 
+def outside(path: str | os.PathLike[str], what: str, folders: list[Path], why: str) -> Path:
+    """Refuse ``path`` if it is one of ``folders`` or inside one; return it expanded.
+
+    Raises:
+        FileProblem: ``path`` is empty, cannot be resolved (a symlink loop), or is inside one
+            of ``folders``; the message ends with ``why``.
+    """
+    given = given_path(path, what)
+    try:
+        resolved = given.resolve()
+    except (OSError, RuntimeError) as error:  # RuntimeError: a symlink loop on Python < 3.13
+        raise FileProblem(f"{what}: cannot use {path}: {error}") from None
+    for folder in folders:
+        if resolved == folder or folder in resolved.parents:
+            raise FileProblem(f"{what}: {path} is inside {folder}, {why}")
+    return given
+
+
 def outside_the_site(path: str | os.PathLike[str], what: str) -> Path:
     """Refuse a user's output path inside the site's folders (:func:`site_folders`).
 
@@ -169,17 +187,8 @@ def outside_the_site(path: str | os.PathLike[str], what: str) -> Path:
     """
     from llmnotes.pipeline.paths import site_folders
 
-    try:
-        resolved = given_path(path, what).resolve()
-    except (OSError, RuntimeError) as error:  # RuntimeError: a symlink loop on Python < 3.13
-        raise FileProblem(f"{what}: cannot use {path}: {error}") from None
-    for folder in site_folders():
-        if resolved == folder or folder in resolved.parents:
-            raise FileProblem(
-                f"{what}: {path} is inside {folder}, which is published as the site; "
-                "write it somewhere else"
-            )
-    return given_path(path, what)
+    why = "which is published as the site; write it somewhere else"
+    return outside(path, what, site_folders(), why)
 
 
 def write_atomic(path: str | os.PathLike[str], data: bytes, what: str = "the output") -> None:
