@@ -233,12 +233,22 @@ def test_attention_writes_a_heatmap(tmp_path):
     assert bad.returncode == 2 and "--layer must be between 0 and 5" in bad.stderr
 
 
-def test_sentiment_without_a_classifier_names_the_command(tmp_path):
+@pytest.mark.parametrize("shared", [True, False], ids=["with-sst2", "without-sst2"])
+def test_sentiment_without_a_classifier_names_only_what_works_here(tmp_path, shared):
+    if shared and not SHARED_DATA.is_dir():
+        pytest.skip("../shared/data is absent: SST-2 cannot resolve")
     env = {**os.environ, "LLMNOTES_CACHE_DIR": str(tmp_path), "HF_HUB_CACHE": str(tmp_path)}
+    if not shared:
+        env["LLMNOTES_DATA_DIR"] = str(tmp_path / "no-shared-data")
     result = llmnotes("sentiment", "I love learning about LLMs", "--offline", env=env)
     assert result.returncode == 2
     [line] = result.stderr.strip().splitlines()
-    assert "llmnotes regenerate finetuning" in line
+    if shared:
+        assert "llmnotes regenerate finetuning" in line
+    else:
+        assert "regenerate finetuning" not in line, "it would skip here"
+        assert "llmnotes finetune --train pang-lee" in line
+        assert "run without --offline" in line and "% accuracy on them" in line
 
 
 @pytest.mark.parametrize(

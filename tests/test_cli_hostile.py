@@ -39,7 +39,9 @@ MEMORY_GB = 6
 #: Lines a command prints on standard error that are notes, not errors.
 NOTES = ("note:", "offline stand-in", "using ", "set aside ")
 #: Options that name a file or folder to read or write.
-PATH_OPTIONS = {"vectors", "model", "train", "eval", "test", "output", "out", "site_dir", "asset"}
+PATH_OPTIONS = {
+    "vectors", "model", "train", "eval", "test", "output", "out", "site_dir", "asset", "json"
+}  # fmt: skip
 #: Commands with a third exit status: ``regenerate --check`` exits 1 when it finds stale entries
 #: (a valid ``--asset`` path that is not the committed asset makes every entry using it stale).
 EXIT_ONE = {"regenerate"}
@@ -124,6 +126,12 @@ def base_command_lines(s: dict) -> dict[str, tuple[dict[str, object], list[str]]
              "--test": [s["tiny"]], "--output": out, "--epochs": "1", "--max-length": "8",
              "--batch-size": "8", "--lr": "5e-5", "--seed": "0", "--early-stopping": "1",
              "--model": "minilm", "--text-column": "text", "--label-column": "label"},
+            [],
+        ),
+        "evaluate": (
+            {"--offline": None, "--quiet": None, "--model": s["classifier"],
+             "--test": [s["tiny"]], "--text-column": "text", "--label-column": "label",
+             "--batch-size": "8", "--max-length": "8", "--json": out + ".json"},
             [],
         ),
         "sentiment": ({"--offline": None, "--model": s["classifier"]}, ["a fine film"]),

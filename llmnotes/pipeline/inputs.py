@@ -30,6 +30,7 @@ from llmnotes.classification_data import (
     LabelledData,
     load_hub_dataset,
     load_labelled,
+    pang_lee_data,
     sst2_splits,
     stratified_split,
 )
@@ -105,6 +106,21 @@ def model_location(text: str, offline: bool | None = None) -> str | Path:
         raise InputError(str(error)) from None
 
 
+#: What ``evaluate`` reads per text when the model does not say what it was trained with.
+DEFAULT_MAX_LENGTH = 512
+
+
+def trained_max_length(model: str | Path) -> int:
+    """The ``max_length`` a folder written by ``llmnotes finetune`` was trained with, else 512."""
+    import json
+
+    try:
+        run = json.loads((Path(model) / "run_config.json").read_text(encoding="utf-8"))
+        return int(run["config"]["max_length"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return DEFAULT_MAX_LENGTH
+
+
 #: What ``--vectors`` falls back to, in order: GloVe, then MiniLM's static embeddings offline.
 DEFAULT_VECTORS = ("glove-wiki-gigaword-50", "minilm")
 
@@ -170,16 +186,23 @@ def sniff_lines(path: Path, what: str, limit: int) -> None:
 VALIDATION_FRACTION = 0.1
 
 
+#: The name of the labelled data every install has: gensim's 200 movie-review sentences.
+PACKAGED_SENTENCES = "pang-lee"
+
+
 def labelled_data(
     spec: list[str], text_column: str | None, label_column: str | None
 ) -> LabelledData:
-    """Labelled text from local files, or from the hub for one hub id (``owner/name:split``).
+    """Labelled text from local files, the hub (``owner/name:split``) or ``pang-lee``.
 
-    Local files are read by :func:`llmnotes.classification_data.load_labelled`.
+    Local files are read by :func:`llmnotes.classification_data.load_labelled`; ``pang-lee``
+    (:data:`PACKAGED_SENTENCES`) is the 200 labelled sentences gensim ships, offline anywhere.
 
     Raises:
         DataError: The data cannot be used (one line naming the fix).
     """
+    if spec == [PACKAGED_SENTENCES]:
+        return pang_lee_data(resolve("gensim-test-data", offline=True).path)
     if len(spec) == 1 and parse_reference(spec[0]).kind == "hub":
         return load_hub_dataset(spec[0], text_column, label_column)
     for part in spec:

@@ -1,0 +1,158 @@
+"""Measure a saved text classifier on labelled data: accuracy, F1, loss, confusion matrix.
+
+The data's labels are matched to the model's by name (``config.json``'s ``id2label``, case
+aside), so a classifier trained on ``negative``/``positive`` can be measured on a file that
+says ``Negative``/``Positive``; labels the model does not know are refused, naming both sets.
+
+Examples:
+    >>> label_ids(["neg", "pos"], {0: "NEG", 1: "POS"})
+    [0, 1]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from llmnotes.classification_data import LabelledData
+from llmnotes.errors import UserError
+
+
+class EvaluationError(UserError, ValueError):
+    """Data that cannot be measured with the model (labels it does not know)."""
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """A classifier's scores on one data set.
+
+    Attributes:
+        accuracy: Share of examples whose highest-scoring label is right.
+        f1: F1 averaged over labels (macro: each counts the same), over the labels present in
+            the data or the predictions, as sklearn and ``llmnotes finetune`` compute it.
+        loss: Mean cross-entropy of the true label, in nats.
+        labels: The model's label names, in id order.
+        confusion: ``confusion[i][j]``: examples of label ``i`` predicted as label ``j``.
+        per_class: For each label: precision, recall, F1 and support (examples of it).
+        examples: How many examples were measured.
+    """
+
+    accuracy: float
+    f1: float
+    loss: float
+    labels: list[str]
+    confusion: list[list[int]]
+    per_class: dict[str, dict[str, float]]
+    examples: int
+
+    def as_dict(self) -> dict[str, Any]:
+        """Everything, as plain JSON-ready values."""
+        return {
+            "accuracy": self.accuracy,
+            "f1": self.f1,
+            "loss": self.loss,
+            "labels": self.labels,
+            "confusion": self.confusion,
+            "per_class": self.per_class,
+            "examples": self.examples,
+        }
+
+
+def label_ids(names: Iterable[str], id2label: Mapping[int, str]) -> list[int]:
+    """The model's id for each label name, matched without regard to case.
+
+    Raises:
+        EvaluationError: A name is not one of the model's labels; both sets are named.
+    """
+    by_name = {str(label).casefold(): int(i) for i, label in id2label.items()}
+    names = list(names)
+    unknown = [name for name in names if name.casefold() not in by_name]
+    if unknown:
+        raise EvaluationError(
+            f"the data's labels {names} are not all the model's: it knows "
+            f"{[id2label[i] for i in sorted(id2label)]} ({', '.join(unknown)} unknown); "
+            "give data with the model's labels"
+        )
+    return [by_name[name.casefold()] for name in names]
+
+
+def scores(
+    logits: np.ndarray, labels: np.ndarray, names: list[str]
+) -> tuple[float, float, list[list[int]], dict[str, dict[str, float]]]:
+    """Accuracy, macro-F1, the confusion matrix and per-label figures, by sklearn's definitions."""
+    from sklearn.metrics import (
+        accuracy_score,
+        confusion_matrix,
+        f1_score,
+        precision_recall_fscore_support,
+    )
+
+    predictions = logits.argmax(-1)
+    every = list(range(len(names)))
+    precision, recall, f1, support = precision_recall_fscore_support(
+        labels, predictions, labels=every, zero_division=0
+    )
+    per_class = {
+        name: {
+            "precision": float(precision[i]),
+            "recall": float(recall[i]),
+            "f1": float(f1[i]),
+            "support": int(support[i]),
+        }
+        for i, name in enumerate(names)
+    }
+    confusion = confusion_matrix(labels, predictions, labels=every).tolist()
+    macro = float(f1_score(labels, predictions, average="macro"))
+    return float(accuracy_score(labels, predictions)), macro, confusion, per_class
+
+
+def evaluate_classifier(
+    model: str | Path,
+    data: LabelledData,
+    batch_size: int = 64,
+    max_length: int = 512,
+    progress: Callable[[Iterable[Any]], Iterable[Any]] | None = None,
+) -> Evaluation:
+    """Measure the classifier in ``model`` (a folder or hub id) on ``data``.
+
+    Args:
+        model: A folder written by ``llmnotes finetune`` (or any sequence classifier).
+        data: Labelled examples; their label names must be the model's.
+        batch_size: Examples per forward pass.
+        max_length: Longest input in tokens; longer texts are truncated.
+        progress: Wraps the batches (a progress bar); ``None`` shows nothing.
+
+    Raises:
+        EvaluationError: The data's labels are not the model's.
+    """
+    import torch
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(str(model))
+    classifier = AutoModelForSequenceClassification.from_pretrained(
+        str(model), use_safetensors=True
+    ).eval()
+    id2label = {int(i): str(name) for i, name in classifier.config.id2label.items()}
+    mapping = label_ids(data.label_names, id2label)
+    labels = np.array([mapping[y] for y in data.labels])
+    starts = range(0, len(data), batch_size)
+    chunks = []
+    with torch.no_grad():
+        for start in progress(starts) if progress else starts:
+            batch = tokenizer(
+                data.texts[start : start + batch_size],
+                truncation=True,
+                max_length=max_length,
+                padding=True,
+                return_tensors="pt",
+            )
+            chunks.append(classifier(**batch).logits.float())
+    logits = torch.cat(chunks)
+    loss = float(torch.nn.functional.cross_entropy(logits, torch.from_numpy(labels)))
+    names = [id2label[i] for i in sorted(id2label)]
+    accuracy, f1, confusion, per_class = scores(logits.numpy(), labels, names)
+    return Evaluation(accuracy, f1, loss, names, confusion, per_class, len(data))
