@@ -26,6 +26,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from llmnotes.errors import UserError
 
@@ -165,6 +166,41 @@ def load_labelled(
 def _table(path: Path, text_column: str | None, label_column: str | None) -> LabelledData:
     import pandas as pd
 
+    frame = read_table(path)
+    columns = [str(c) for c in frame.columns]
+    text = _pick_column(columns, text_column, TEXT_COLUMNS, "text", path)
+    label = _pick_column(columns, label_column, LABEL_COLUMNS, "label", path)
+    rows = [(t, None if pd.isna(y) else y) for t, y in zip(frame[text], frame[label], strict=True)]
+    return LabelledData.from_pairs(rows, str(path))
+
+
+def load_texts(path: Path, text_column: str | None = None) -> list[str]:
+    """Texts to classify: a table's text column, or else one text per non-empty line.
+
+    Raises:
+        DataError: The table cannot be read, has no such column, or there is no text.
+    """
+    if path.suffix.lower() in TABLE_SUFFIXES:
+        frame = read_table(path)
+        column = _pick_column(
+            [str(c) for c in frame.columns], text_column, TEXT_COLUMNS, "text", path
+        )
+        texts = [str(t) for t in frame[column] if isinstance(t, str) and t.strip()]
+    else:
+        texts = [line for line in _read(path).splitlines() if line.strip()]
+    if not texts:
+        raise DataError(f"{path} holds no text to classify")
+    return texts
+
+
+def read_table(path: Path) -> Any:
+    """A CSV, TSV, JSON, JSON-lines or Parquet file as a pandas ``DataFrame``.
+
+    Raises:
+        DataError: The file cannot be read in the format its suffix names.
+    """
+    import pandas as pd
+
     suffix = path.suffix.lower()
     try:
         if suffix in {".csv", ".tsv"}:
@@ -176,11 +212,7 @@ def _table(path: Path, text_column: str | None, label_column: str | None) -> Lab
     except Exception as error:
         message = str(error).splitlines()[0] if str(error) else type(error).__name__
         raise DataError(f"cannot read {path} as {suffix[1:].upper()}: {message}") from None
-    columns = [str(c) for c in frame.columns]
-    text = _pick_column(columns, text_column, TEXT_COLUMNS, "text", path)
-    label = _pick_column(columns, label_column, LABEL_COLUMNS, "label", path)
-    rows = [(t, None if pd.isna(y) else y) for t, y in zip(frame[text], frame[label], strict=True)]
-    return LabelledData.from_pairs(rows, str(path))
+    return frame
 
 
 def _pick_column(

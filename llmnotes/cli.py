@@ -186,6 +186,7 @@ def cmd_finetune(args: argparse.Namespace) -> int:
     config = FinetuneConfig(
         epochs=args.epochs, lr=args.lr, batch_size=args.batch_size, max_length=args.max_length,
         seed=args.seed, early_stopping=args.early_stopping, progress=not args.quiet,
+        lora_rank=args.lora, lora_alpha=args.lora_alpha,
     )  # fmt: skip
     output = outside_the_site(args.output, "--output")
     if output.exists() and not output.is_dir():
@@ -277,12 +278,21 @@ def _bar(iterable: object) -> object:
 
 
 def cmd_sentiment(args: argparse.Namespace) -> int:
-    """Print the label and score of each text."""
+    """Print the label and score of each text (or, with ``--file``, write one line per text)."""
     offline = _decide_offline(args.offline)
     from llmnotes.experiments.transformers import classify
     from llmnotes.pipeline.assets import resolve_first
-    from llmnotes.pipeline.inputs import model_location
+    from llmnotes.pipeline.inputs import model_location, texts_to_classify
 
+    if bool(args.text) == bool(args.file):
+        raise UsageError("give the texts on the command line or --file FILE, one of the two")
+    if args.text_column and not args.file:
+        raise UsageError("--text-column names a column of the table given with --file")
+    texts = texts_to_classify(args.file, args.text_column) if args.file else [
+        text for text in args.text if text.strip()
+    ]  # fmt: skip
+    if not texts:
+        raise UsageError("nothing to classify: the text is empty")
     if args.model:
         folder, source = model_location(args.model, offline), args.model
     else:
@@ -291,24 +301,46 @@ def cmd_sentiment(args: argparse.Namespace) -> int:
         except AssetUnavailable as error:
             raise no_classifier_here(error, offline) from None
         folder, source = found.path, f"{found.asset} ({found.location})"
-    texts = [text for text in args.text if text.strip()]
-    if not texts:
-        raise UsageError("nothing to classify: the text is empty")
     if isinstance(folder, Path):
         require_classifier(folder, source)
     try:
         if isinstance(folder, Path):
             for note in truncation_notes(folder, texts):
                 print(f"note: {note}", file=sys.stderr)
-        results = classify(folder, texts)
+        batches = range(0, len(texts), args.batch_size)
+        show = args.file and len(texts) > args.batch_size and not args.quiet
+        results = [
+            result
+            for start in (_bar(batches) if show else batches)
+            for result in classify(folder, texts[start : start + args.batch_size])
+        ]
     except (OSError, ValueError) as error:
         reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise UsageError(f"cannot load {source} as a text classifier: {reason}") from None
-    rows = [("label", "score", "text")]
-    rows += [(r["label"], f"{r['score']:.5f}", t) for r, t in zip(results, texts, strict=True)]
-    print(format_table(rows))
-    print(f"({source})", file=sys.stderr)
+    if args.file:
+        write_classified(texts, results, args.format)
+    else:
+        rows = [("label", "score", "text")]
+        rows += [(r["label"], f"{r['score']:.5f}", t) for r, t in zip(results, texts, strict=True)]
+        print(format_table(rows))
+    print(f"({len(texts):,} text(s); {source})", file=sys.stderr)
     return 0
+
+
+def write_classified(texts: list[str], results: list[dict[str, object]], fmt: str) -> None:
+    """One line per text on standard output: ``label<TAB>score<TAB>text`` or a JSON object.
+
+    A text's tabs and line breaks are shown as spaces in TSV, so each line stays one record.
+    """
+    import json
+
+    for text, result in zip(texts, results, strict=True):
+        if fmt == "jsonl":
+            line = {"text": text, "label": result["label"], "score": result["score"]}
+            print(json.dumps(line, ensure_ascii=False))
+        else:
+            flat = " ".join(text.split())
+            print(f"{result['label']}\t{result['score']:.5f}\t{flat}")
 
 
 def no_classifier_here(error: AssetUnavailable, offline: bool) -> UserError:
@@ -686,6 +718,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--early-stopping", type=int, metavar="EPOCHS", help="stop after N epochs without gain"
     )
     tune.add_argument(
+        "--lora",
+        type=whole_number(1, 4096),
+        metavar="RANK",
+        help="train LoRA adapters of this rank (and the head) instead of every weight",
+    )
+    tune.add_argument(
+        "--lora-alpha", type=float, metavar="ALPHA", help="LoRA scale numerator (default: RANK)"
+    )
+    tune.add_argument(
         "--resume", action="store_true", help="continue this run from its last checkpoint"
     )
     tune.add_argument(
@@ -717,7 +758,24 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.set_defaults(func=cmd_evaluate)
 
     sentiment = commands.add_parser("sentiment", help="label and score of each text")
-    sentiment.add_argument("text", nargs="+", metavar="TEXT")
+    sentiment.add_argument("text", nargs="*", metavar="TEXT")
+    sentiment.add_argument(
+        "--file",
+        metavar="FILE",
+        help="texts to classify: one a line, or a table's text column (.csv/.tsv/.json/.jsonl/"
+        ".parquet); one result a line on standard output",
+    )
+    sentiment.add_argument("--text-column", help="text column of a table given with --file")
+    sentiment.add_argument(
+        "--format",
+        choices=("tsv", "jsonl"),
+        default="tsv",
+        help="with --file: label<TAB>score<TAB>text lines, or JSON lines (default: tsv)",
+    )
+    sentiment.add_argument(
+        "--batch-size", type=whole_number(1, 4096), default=64, help="texts a step (default: 64)"
+    )
+    sentiment.add_argument("--quiet", action="store_true", help="no progress bar")
     sentiment.add_argument(
         "--model",
         metavar="NAME|PATH",

@@ -13,6 +13,7 @@ Examples:
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import math
@@ -20,6 +21,7 @@ import os
 import shutil
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -52,7 +54,12 @@ MAX_BATCH_SIZE = 4096
 
 @dataclass(frozen=True)
 class FinetuneConfig:
-    """Training settings (the defaults suit MiniLM on SST-2 on a laptop CPU)."""
+    """Training settings (the defaults suit MiniLM on SST-2 on a laptop CPU).
+
+    ``lora_rank`` trains LoRA adapters of that rank on the attention's queries and values (and
+    the new head) instead of every weight (:mod:`llmnotes.lora`); ``lora_alpha`` scales them
+    (default: the rank).
+    """
 
     epochs: float = 3
     lr: float = 5e-5
@@ -63,6 +70,8 @@ class FinetuneConfig:
     seed: int = 0
     early_stopping: int | None = None
     group_by_length: bool = False
+    lora_rank: int | None = None
+    lora_alpha: float | None = None
     progress: bool = True
 
     def __post_init__(self) -> None:
@@ -82,6 +91,11 @@ class FinetuneConfig:
              "from 0 to 1"),
             ("seed", self.seed, 0 <= self.seed < 2**32, "a whole number from 0 to 2**32 - 1"),
         ]  # fmt: skip
+        if self.lora_rank is not None:
+            checks.append(("LoRA rank", self.lora_rank, self.lora_rank >= 1, "at least 1"))
+        if self.lora_alpha is not None:
+            checks.append(("LoRA alpha", self.lora_alpha, 0 < self.lora_alpha <= 1e4,
+                           "a number above 0 (default: the rank)"))  # fmt: skip
         if self.early_stopping is not None:
             checks.append(("early stopping", self.early_stopping, self.early_stopping >= 1,
                            "at least 1 epoch"))  # fmt: skip
@@ -128,20 +142,34 @@ def load_model_and_tokenizer(model: str | Path, label_names: list[str]) -> tuple
     path = Path(model)
     if path.is_dir() and not any((path / f).is_file() for f in ("tokenizer.json", "vocab.txt")):
         raise ModelError(f"{path} has no tokenizer (tokenizer.json or vocab.txt); save one there")
+    from transformers.utils import logging
+
+    verbosity = logging.get_verbosity()
+    logging.set_verbosity_error()  # the load report lists the new head as MISSING: said below
     try:
         tokenizer = AutoTokenizer.from_pretrained(str(model))
-        classifier = AutoModelForSequenceClassification.from_pretrained(
+        classifier, info = AutoModelForSequenceClassification.from_pretrained(
             str(model),
             num_labels=len(label_names),
             id2label=dict(enumerate(label_names)),
             label2id={name: i for i, name in enumerate(label_names)},
             ignore_mismatched_sizes=True,
             use_safetensors=True,  # never unpickle weights
+            output_loading_info=True,
         )
     except (OSError, ValueError) as error:
         raise ModelError(
             f"cannot load {model} as a classifier: {str(error).splitlines()[0]}"
         ) from None
+    finally:
+        logging.set_verbosity(verbosity)
+    fresh = [k for k in (*info["missing_keys"], *info["mismatched_keys"]) if "classifier" in str(k)]
+    if fresh and int(os.environ.get("RANK", 0)) == 0:
+        print(
+            f"note: {model} has no head for these labels; a new classification head is trained "
+            f"for {', '.join(label_names)}",
+            file=sys.stderr,
+        )
     return classifier, tokenizer
 
 
@@ -159,6 +187,8 @@ def classification_metrics(logits: np.ndarray, labels: np.ndarray) -> dict[str, 
 #: The file, in the checkpoints folder and in the saved classifier, that names the run (written
 #: before the first step, so a kill at any moment leaves checkpoints that can be told apart).
 RUN_FILE = "llmnotes_run.json"
+#: The run's log in the output folder: every Trainer log entry and transformers' messages.
+LOG_FILE = "train.log"
 #: What a checkpoint must hold to be resumed from (a kill during its save leaves some out).
 CHECKPOINT_FILES = ("trainer_state.json", "model.safetensors", "optimizer.pt", "scheduler.pt")
 
@@ -240,7 +270,7 @@ def check_output_folder(output: Path, fingerprint: str, resume: bool, overwrite:
         raise CheckpointError(f"--output {output} is a file; give a folder (new or empty)")
     if not output.is_dir() or not any(output.iterdir()):
         return
-    ours = (output / "run_config.json").is_file() or (output / "checkpoints").is_dir()
+    ours = any((output / name).exists() for name in ("run_config.json", "checkpoints", LOG_FILE))
     if not ours:
         raise CheckpointError(
             f"--output {output} holds other files; give a new or empty folder (nothing there "
@@ -289,6 +319,86 @@ class _RunGuard:
         return RunGuard()
 
 
+@contextlib.contextmanager
+def library_log(path: Path) -> Iterator[None]:
+    """Send transformers' messages to ``path`` instead of the console, without its bars."""
+    import logging as std_logging
+
+    from transformers.utils import logging
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handler = std_logging.FileHandler(path, encoding="utf-8")
+    handler.setFormatter(std_logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    bars = logging.is_progress_bar_enabled()
+    logging.disable_default_handler()
+    logging.disable_progress_bar()  # "Loading weights", "Writing model shards" at every save
+    logging.add_handler(handler)
+    try:
+        yield
+    finally:
+        logging.remove_handler(handler)
+        handler.close()
+        logging.enable_default_handler()
+        if bars:
+            logging.enable_progress_bar()
+
+
+class _Console:
+    """Trainer callbacks: one line per epoch on the console, every log entry in ``train.log``."""
+
+    def __new__(cls, log: Path, epochs: float, progress: bool) -> Any:
+        from transformers import TrainerCallback
+
+        class Console(TrainerCallback):
+            def __init__(self) -> None:
+                self.train_loss: float | None = None
+                self.bar: Any = None
+
+            def on_train_begin(self, args: Any, state: Any, control: Any, **kw: Any) -> None:
+                if progress and state.is_world_process_zero:
+                    from tqdm.auto import tqdm
+
+                    self.bar = tqdm(
+                        total=state.max_steps, initial=state.global_step, desc="training",
+                        unit="step", leave=False, file=sys.stderr,
+                    )  # fmt: skip
+
+            def on_step_end(self, args: Any, state: Any, control: Any, **kw: Any) -> None:
+                if self.bar is not None:
+                    self.bar.update(state.global_step - self.bar.n)
+
+            def on_train_end(self, args: Any, state: Any, control: Any, **kw: Any) -> None:
+                if self.bar is not None:
+                    self.bar.close()
+
+            def on_log(
+                self, args: Any, state: Any, control: Any, logs: Any = None, **kw: Any
+            ) -> None:
+                logs = dict(logs or {})
+                if "loss" in logs:
+                    self.train_loss = float(logs["loss"])
+                if state.is_world_process_zero:
+                    log.parent.mkdir(parents=True, exist_ok=True)
+                    with log.open("a", encoding="utf-8") as handle:
+                        handle.write(json.dumps({"step": state.global_step, **logs}) + "\n")
+
+            def on_evaluate(
+                self, args: Any, state: Any, control: Any, metrics: Any = None, **kw: Any
+            ) -> None:
+                m = metrics or {}
+                if not progress or not state.is_world_process_zero or "eval_accuracy" not in m:
+                    return
+                train = f"{self.train_loss:.4f}" if self.train_loss is not None else "-"
+                line = (
+                    f"epoch {m.get('epoch', state.epoch):g}/{epochs:g}: train loss {train}, "
+                    f"validation loss {m['eval_loss']:.4f}, accuracy {m['eval_accuracy']:.4f}, "
+                    f"F1 {m['eval_f1']:.4f}"
+                )
+                (self.bar.write if self.bar is not None else print)(line, file=sys.stderr)
+
+        return Console()
+
+
 def finetune(
     model: str | Path,
     train: LabelledData,
@@ -317,13 +427,32 @@ def finetune(
 
     Returns:
         Final metrics (validation and test accuracy, F1 and loss, samples per second, wall time,
-        world size) and the per-epoch ``history`` of training and validation loss. The
-        checkpoints are deleted once the classifier is saved.
+        world size, trainable parameters) and the per-epoch ``history`` of training and
+        validation loss. The checkpoints are deleted once the classifier is saved.
 
     Raises:
         CheckpointError: ``output`` holds something else (see :func:`check_output_folder`).
         TrainingDiverged: The training loss became NaN or infinite; nothing is saved.
     """
+    fingerprint = run_fingerprint(model, train, validation, config)
+    check_output_folder(output, fingerprint, resume, overwrite)
+    with library_log(output / LOG_FILE):
+        return _finetune(model, train, validation, output, config, test, resume, fingerprint,
+                         callbacks)  # fmt: skip
+
+
+def _finetune(
+    model: str | Path,
+    train: LabelledData,
+    validation: LabelledData,
+    output: Path,
+    config: FinetuneConfig,
+    test: LabelledData | None,
+    resume: bool,
+    fingerprint: str,
+    callbacks: list[Any] | None,
+) -> dict[str, Any]:
+    """:func:`finetune` once the output folder is checked, with transformers' log in a file."""
     from transformers import (
         DataCollatorWithPadding,
         EarlyStoppingCallback,
@@ -332,13 +461,16 @@ def finetune(
         set_seed,
     )
 
-    fingerprint = run_fingerprint(model, train, validation, config)
-    check_output_folder(output, fingerprint, resume, overwrite)
     resume_from, notes = checkpoint_to_resume(output, fingerprint) if resume else (None, [])
     for note in notes:
         print(f"note: {note}", file=sys.stderr)
     set_seed(config.seed)
     classifier, tokenizer = load_model_and_tokenizer(model, train.label_names)
+    if config.lora_rank is not None:
+        from llmnotes.lora import add_lora
+
+        add_lora(classifier, config.lora_rank, config.lora_alpha)
+    trainable = sum(p.numel() for p in classifier.parameters() if p.requires_grad)
     positions = getattr(classifier.config, "max_position_embeddings", None)
     if positions is not None and config.max_length > positions:
         raise ConfigError(
@@ -369,7 +501,7 @@ def finetune(
         seed=config.seed,
         data_seed=config.seed,
         report_to="none",
-        disable_tqdm=not config.progress,
+        disable_tqdm=True,  # the site's own console callback reports progress (_Console)
         train_sampling_strategy="group_by_length" if config.group_by_length else "random",
         dataloader_num_workers=0,
         # Without an accelerator, say so: only then does Accelerate run several processes on
@@ -389,10 +521,11 @@ def finetune(
         compute_metrics=lambda pred: classification_metrics(pred.predictions, pred.label_ids),
         callbacks=callbacks,
     )
-    if not config.progress:
-        from transformers.trainer_callback import PrinterCallback
+    from transformers.trainer_callback import PrinterCallback, ProgressCallback
 
-        trainer.remove_callback(PrinterCallback)  # it prints every log dictionary
+    for noisy in (PrinterCallback, ProgressCallback):  # they print every log dictionary
+        trainer.remove_callback(noisy)
+    trainer.add_callback(_Console(output / LOG_FILE, config.epochs, config.progress))
     (output / "checkpoints").mkdir(parents=True, exist_ok=True)
     (output / "checkpoints" / RUN_FILE).write_text(json.dumps({"fingerprint": fingerprint}))
     start = time.perf_counter()
@@ -407,6 +540,7 @@ def finetune(
         "train_samples_per_second": float(trained.metrics["train_samples_per_second"]),
         "train_seconds": wall,
         "world_size": int(arguments.world_size),
+        "trainable_parameters": trainable,
     }
     for name in ("validation", "test"):
         if name in datasets:
@@ -416,6 +550,8 @@ def finetune(
             }
     metrics["history"] = epoch_history(trainer.state.log_history)
     if trainer.is_world_process_zero():
+        if config.lora_rank is not None:
+            save_adapter(trainer.model, output)
         save_classifier(trainer, tokenizer, output, metrics, config, model, train, fingerprint)
         # The checkpoints (with their optimizer state, several times the model's size) serve
         # only to resume an interrupted run; the saved classifier is all that is left to use.
@@ -435,6 +571,26 @@ def epoch_history(log_history: list[dict[str, Any]]) -> list[dict[str, float]]:
             row["validation_loss"] = float(entry["eval_loss"])
             row["validation_accuracy"] = float(entry.get("eval_accuracy", float("nan")))
     return [row for _, row in sorted(rows.items()) if len(row) > 1]
+
+
+#: The LoRA run's trainable tensors (adapters and head), saved beside the merged classifier.
+ADAPTER_FILE = "lora_adapter.safetensors"
+
+
+def save_adapter(model: Any, output: Path) -> None:
+    """Write the adapters and head (:data:`ADAPTER_FILE`), then fold the adapters in, in place.
+
+    The folder's ``model.safetensors`` is then an ordinary classifier that ``pipeline`` loads;
+    the adapter file is what a LoRA run needs to keep to share the result with the base model.
+    """
+    from safetensors.torch import save_file
+
+    from llmnotes.lora import merge_lora, trainable_state
+
+    output.mkdir(parents=True, exist_ok=True)
+    state = {name: tensor.contiguous() for name, tensor in trainable_state(model).items()}
+    save_file(state, str(output / ADAPTER_FILE))
+    merge_lora(model)
 
 
 def save_classifier(

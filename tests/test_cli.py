@@ -425,3 +425,63 @@ def test_quiet_fine_tuning_prints_the_table_and_no_log_dictionaries(tmp_path):
     assert "{'" not in result.stdout and "'eval_loss'" not in result.stderr
     assert result.stdout.startswith("split ")
     assert not (tmp_path / "out" / "checkpoints").exists()
+
+
+@pytest.fixture(scope="module")
+def random_classifier(tmp_path_factory):
+    """A small BERT classifier with random weights and MiniLM's tokenizer, saved (no training)."""
+    import torch
+    from transformers import AutoTokenizer, BertConfig, BertForSequenceClassification
+
+    from llmnotes.pipeline.assets import resolve
+
+    folder = tmp_path_factory.mktemp("random-classifier")
+    tokenizer = AutoTokenizer.from_pretrained(str(resolve("minilm", offline=True).path))
+    torch.manual_seed(0)
+    config = BertConfig(
+        vocab_size=tokenizer.vocab_size, hidden_size=16, num_hidden_layers=1,
+        num_attention_heads=2, intermediate_size=32, num_labels=2,
+        id2label={0: "neg", 1: "pos"}, label2id={"neg": 0, "pos": 1},
+    )  # fmt: skip
+    BertForSequenceClassification(config).save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return folder
+
+
+def test_sentiment_file_writes_one_line_per_text_in_either_format(random_classifier, tmp_path):
+    texts = ["a fine film", "dull\tand long", "superb"]
+    lines = tmp_path / "texts.txt"
+    lines.write_text("\n".join(texts[:2]) + "\n\n" + texts[2] + "\n")
+    table = tmp_path / "texts.csv"
+    table.write_text("id,review\n" + "".join(f'{i},"{t}"\n' for i, t in enumerate(texts)))
+    model = ["--model", str(random_classifier), "--offline", "--quiet"]
+    tsv = llmnotes("sentiment", "--file", str(lines), "--batch-size", "2", *model)
+    assert tsv.returncode == 0, tsv.stderr
+    rows = [line.split("\t") for line in tsv.stdout.splitlines()]
+    assert [r[2] for r in rows] == ["a fine film", "dull and long", "superb"]
+    assert all(r[0] in {"neg", "pos"} and 0 < float(r[1]) <= 1 for r in rows)
+    jsonl = llmnotes(
+        "sentiment", "--file", str(table), "--text-column", "review", "--format", "jsonl", *model
+    )
+    records = [json.loads(line) for line in jsonl.stdout.splitlines()]
+    assert [r["text"] for r in records] == texts
+    assert [r["label"] for r in records] == [r[0] for r in rows], "batching changes nothing"
+
+
+@pytest.mark.parametrize(
+    "make, message",
+    [
+        (lambda d: ["--file", str(d / "texts.csv"), "--text-column", "body"],
+         "has no column 'body'; its columns are: id, review"),
+        (lambda d: ["--file", str(d / "empty.txt")], "holds no text to classify"),
+        (lambda d: ["--file", str(d / "texts.csv"), "words"], "one of the two"),
+        (lambda d: ["words", "--text-column", "review"], "--text-column names a column"),
+    ],
+)  # fmt: skip
+def test_sentiment_file_bad_input_is_one_line(random_classifier, tmp_path, make, message):
+    (tmp_path / "texts.csv").write_text("id,review\n1,good\n")
+    (tmp_path / "empty.txt").write_text("\n\n")
+    result = llmnotes("sentiment", *make(tmp_path), "--model", str(random_classifier), "--offline")
+    assert result.returncode == 2
+    [line] = result.stderr.strip().splitlines()
+    assert message in line

@@ -40,7 +40,8 @@ MEMORY_GB = 6
 NOTES = ("note:", "offline stand-in", "using ", "set aside ")
 #: Options that name a file or folder to read or write.
 PATH_OPTIONS = {
-    "vectors", "model", "train", "eval", "test", "output", "out", "site_dir", "asset", "json"
+    "vectors", "model", "train", "eval", "test", "output", "out", "site_dir", "asset", "json",
+    "file",
 }  # fmt: skip
 #: Commands with a third exit status: ``regenerate --check`` exits 1 when it finds stale entries
 #: (a valid ``--asset`` path that is not the committed asset makes every entry using it stale).
@@ -110,8 +111,11 @@ def scratch(tmp_path_factory):
     }
 
 
-def base_command_lines(s: dict) -> dict[str, tuple[dict[str, object], list[str]]]:
-    """For each command, valid options and positionals that run fast (``{n}``: the probe's)."""
+def base_command_lines(s: dict) -> dict[str, object]:
+    """For each command, valid options and positionals that run fast (``{n}``: the probe's).
+
+    A command may have several: each argument is probed on the first one that has it.
+    """
     out = str(s["base"] / "out-{n}")
     return {
         "assets": ({"--offline": None, "--asset": ["minilm=" + s["classifier"]]}, []),
@@ -134,7 +138,11 @@ def base_command_lines(s: dict) -> dict[str, tuple[dict[str, object], list[str]]
              "--batch-size": "8", "--max-length": "8", "--json": out + ".json"},
             [],
         ),
-        "sentiment": ({"--offline": None, "--model": s["classifier"]}, ["a fine film"]),
+        "sentiment": [
+            ({"--offline": None, "--model": s["classifier"], "--batch-size": "8"}, ["a fine film"]),
+            ({"--offline": None, "--model": s["classifier"], "--file": s["tiny"], "--quiet": None,
+              "--text-column": "text", "--format": "jsonl"}, []),
+        ],
         "generate": (
             {"--offline": None, "--model": s["char_gpt"], "--max-new-tokens": "5",
              "--temperature": "0.8", "--top-k": "3", "--top-p": "0.9",
@@ -181,15 +189,18 @@ def probes(s: dict) -> list[tuple[str, str, list[str]]]:
     [commands] = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
     found = []
     for command, sub in commands.choices.items():
-        options, positionals = bases[command]
+        choices = bases[command] if isinstance(bases[command], list) else [bases[command]]
         for action in sub._actions:
             if action.nargs == 0 or isinstance(action, argparse._HelpAction):
                 continue
+            flag = action.option_strings[-1] if action.option_strings else None
+            options, positionals = next(
+                (base for base in choices if (flag in base[0] if flag else base[1])), choices[0]
+            )
             values = {"number": NUMBERS, "path": s["paths"], "text": TEXTS}[kind(action)]
             for value in values:
                 opts, pos = dict(options), list(positionals)
-                if action.option_strings:
-                    flag = action.option_strings[-1]
+                if flag:
                     if action.dest == "asset":
                         opts[flag] = [f"minilm={value}"]
                     elif action.nargs in ("+", "*"):

@@ -166,3 +166,37 @@ def test_the_same_entry_point_runs_on_two_processes(tmp_path):
     assert result.returncode == 0, result.stderr[-3000:]
     assert "on 2 process(es)" in result.stdout
     assert json.loads((tmp_path / "out" / "metrics.json").read_text())["world_size"] == 2
+
+
+def test_lora_trains_adapters_only_and_saves_a_classifier_the_pipeline_loads(tmp_path):
+    from safetensors.torch import load_file
+    from transformers import pipeline
+
+    from llmnotes.finetune import ADAPTER_FILE
+
+    data = pang_lee(40)
+    model = resolve("minilm", offline=True).path
+    lora = FinetuneConfig(**{**TINY.__dict__, "lora_rank": 4, "lora_alpha": 8})
+    metrics = finetune(model, data, data, tmp_path / "lora", lora)
+    full = finetune(model, data, data, tmp_path / "full", TINY)
+    layers, width = 6, 384  # MiniLM-L6: queries and values of 6 layers, 384 wide
+    head = width * 2 + 2
+    assert metrics["trainable_parameters"] == layers * 2 * 4 * (width + width) + head
+    assert full["trainable_parameters"] > 100 * metrics["trainable_parameters"]
+    adapter = load_file(str(tmp_path / "lora" / ADAPTER_FILE))
+    assert sum(t.numel() for t in adapter.values()) == metrics["trainable_parameters"]
+    classifier = pipeline("text-classification", model=str(tmp_path / "lora"))
+    assert classifier("a wonderful film")[0]["label"] in {"neg", "pos"}
+
+
+def test_the_console_shows_one_line_an_epoch_and_the_log_file_the_rest(tmp_path, capsys):
+    data = pang_lee(20)
+    loud = FinetuneConfig(**{**TINY.__dict__, "epochs": 2, "progress": True})
+    finetune(resolve("minilm", offline=True).path, data, data, tmp_path, loud)
+    err = capsys.readouterr().err
+    assert "a new classification head is trained for neg, pos" in err
+    assert "epoch 1/2: train loss" in err and "epoch 2/2: train loss" in err
+    assert "MISSING" not in err and "LOAD REPORT" not in err and "{'" not in err
+    lines = (tmp_path / "train.log").read_text().splitlines()
+    logged = [json.loads(line) for line in lines if line.startswith("{")]
+    assert any("eval_accuracy" in entry for entry in logged)

@@ -30,6 +30,7 @@ from llmnotes.classification_data import (
     LabelledData,
     load_hub_dataset,
     load_labelled,
+    load_texts,
     pang_lee_data,
     sst2_splits,
     stratified_split,
@@ -104,6 +105,19 @@ def model_location(text: str, offline: bool | None = None) -> str | Path:
         return readable_folder(path, "--model")
     except FileProblem as error:
         raise InputError(str(error)) from None
+
+
+def texts_to_classify(path: str, text_column: str | None) -> list[str]:
+    """The texts of ``sentiment --file``: a table's text column, or one text a line.
+
+    Raises:
+        DataError: The file cannot be used (one line naming the fix).
+    """
+    try:
+        file = readable_file(path, "--file")
+    except FileProblem as error:
+        raise DataError(str(error)) from None
+    return load_texts(file, text_column)
 
 
 #: What ``evaluate`` reads per text when the model does not say what it was trained with.
