@@ -880,7 +880,10 @@ CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line and return its exit status."""
-    args = build_parser().parse_args(argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exit_:  # a usage error (one line, see OneLineParser), --help, --version
+        return int(exit_.code or 0)
     try:
         return args.func(args)
     except UserError as error:

@@ -460,6 +460,7 @@ def _finetune(
         TrainingArguments,
         set_seed,
     )
+    from transformers.trainer_callback import PrinterCallback, ProgressCallback
 
     resume_from, notes = checkpoint_to_resume(output, fingerprint) if resume else (None, [])
     for note in notes:
@@ -521,8 +522,6 @@ def _finetune(
         compute_metrics=lambda pred: classification_metrics(pred.predictions, pred.label_ids),
         callbacks=callbacks,
     )
-    from transformers.trainer_callback import PrinterCallback, ProgressCallback
-
     for noisy in (PrinterCallback, ProgressCallback):  # they print every log dictionary
         trainer.remove_callback(noisy)
     trainer.add_callback(_Console(output / LOG_FILE, config.epochs, config.progress))

@@ -39,7 +39,7 @@ def test_generate_prints_text_then_speed(char_gpt_cache, capsys):
         (["The €uro"], "does not know '€'"),
         (["The", "--temperature", "-1"], "temperature must be a finite number > 0"),
         (["The", "--temperature", "nan"], "temperature must be a finite number > 0"),
-        (["The", "--top-k", "0"], "top_k must be an integer >= 1"),
+        (["The", "--top-k", "0"], "argument --top-k: '0' is not a whole number from 1"),
         (["The", "--top-p", "0"], r"top_p must be in \(0, 1\]"),
         (["The", "--top-p", "1.5"], r"top_p must be in \(0, 1\]"),
         (["The", "--max-new-tokens", "40"], "reads at most 24 characters.*--max-new-tokens 21"),

@@ -103,8 +103,9 @@ def format_value(value: Any, fmt: str | None = None) -> str:
 def code(text: Any) -> str:
     """``text`` as inline code, escaped: what the store holds never becomes markup.
 
-    >>> code("<img src=x>")
-    '<code>&lt;img src=x&gt;</code>'
+    Examples:
+        >>> code("a<b")
+        '<code>a&lt;b</code>'
     """
     return f"<code>{html.escape(str(text))}</code>"
 
