@@ -125,6 +125,7 @@ def test_parser_knows_every_command():
         "tokenize": ["some text"], "similarity": ["a", "b"], "neighbours": ["a"],
         "finetune": ["--train", "x.csv", "--output", "out"], "sentiment": ["x"],
         "attention": ["x", "--layer", "0", "--out", "a.svg"], "generate": ["The"],
+        "evaluate": ["--model", "out", "--test", "x.csv"],
     }  # fmt: skip
     assert set(required) <= set(COMMANDS)
     assert {"assets", "regenerate", "build", "serve", "notebooks"} <= set(COMMANDS)
