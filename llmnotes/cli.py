@@ -248,8 +248,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     except (OSError, ValueError) as error:
         if isinstance(error, UserError):
             raise
-        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise UsageError(f"cannot load {args.model} as a text classifier: {reason}") from None
+        raise not_a_classifier(args.model, error) from None
     print(
         split_table({"test": {"accuracy": result.accuracy, "f1": result.f1, "loss": result.loss}})
     )
@@ -315,8 +314,7 @@ def cmd_sentiment(args: argparse.Namespace) -> int:
             for result in classify(folder, texts[start : start + args.batch_size])
         ]
     except (OSError, ValueError) as error:
-        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise UsageError(f"cannot load {source} as a text classifier: {reason}") from None
+        raise not_a_classifier(source, error) from None
     if args.file:
         write_classified(texts, results, args.format)
     else:
@@ -377,6 +375,12 @@ def pang_lee_accuracy() -> str:
         return ""
     share = f"{float(accuracy):.0%}"
     return f" (the fine-tuning page measures {share} accuracy on them, 5-fold cross-validated)"
+
+
+def not_a_classifier(source: str, error: Exception) -> UsageError:
+    """The one line for a model that transformers cannot load as a text classifier."""
+    reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    return UsageError(f"cannot load {source} as a text classifier: {reason}")
 
 
 def require_classifier(folder: Path, source: str) -> None:

@@ -12,7 +12,7 @@ Examples:
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -51,15 +51,7 @@ class Evaluation:
 
     def as_dict(self) -> dict[str, Any]:
         """Everything, as plain JSON-ready values."""
-        return {
-            "accuracy": self.accuracy,
-            "f1": self.f1,
-            "loss": self.loss,
-            "labels": self.labels,
-            "confusion": self.confusion,
-            "per_class": self.per_class,
-            "examples": self.examples,
-        }
+        return asdict(self)
 
 
 def label_ids(names: Iterable[str], id2label: Mapping[int, str]) -> list[int]:
@@ -83,13 +75,14 @@ def label_ids(names: Iterable[str], id2label: Mapping[int, str]) -> list[int]:
 def scores(
     logits: np.ndarray, labels: np.ndarray, names: list[str]
 ) -> tuple[float, float, list[list[int]], dict[str, dict[str, float]]]:
-    """Accuracy, macro-F1, the confusion matrix and per-label figures, by sklearn's definitions."""
-    from sklearn.metrics import (
-        accuracy_score,
-        confusion_matrix,
-        f1_score,
-        precision_recall_fscore_support,
-    )
+    """Accuracy, macro-F1, the confusion matrix and per-label figures, by sklearn's definitions.
+
+    Accuracy and macro-F1 are :func:`llmnotes.finetune.classification_metrics`, the figures
+    fine-tuning reports, so the two commands' tables agree.
+    """
+    from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
+
+    from llmnotes.finetune import classification_metrics
 
     predictions = logits.argmax(-1)
     every = list(range(len(names)))
@@ -106,8 +99,8 @@ def scores(
         for i, name in enumerate(names)
     }
     confusion = confusion_matrix(labels, predictions, labels=every).tolist()
-    macro = float(f1_score(labels, predictions, average="macro"))
-    return float(accuracy_score(labels, predictions)), macro, confusion, per_class
+    overall = classification_metrics(logits, labels)
+    return overall["accuracy"], overall["f1"], confusion, per_class
 
 
 def evaluate_classifier(

@@ -169,10 +169,14 @@ class MetricsStore:
             f"`git checkout -- {self.path.name}` in {self.path.parent}"
         )
 
+    def restore_advice(self) -> str:
+        """How to get the committed store back when the file itself is unusable."""
+        return f"restore it with `git checkout -- {self.path.name}` in {self.path.parent}"
+
     def _read_raw(self) -> Any:
         from llmnotes.pipeline.files import FileProblem, readable_file
 
-        broken = f"restore it with `git checkout -- {self.path.name}` in {self.path.parent}"
+        broken = self.restore_advice()
         try:
             text = readable_file(self.path, "the metrics store", limit=MAX_STORE_BYTES).read_text(
                 encoding="utf-8"
@@ -198,7 +202,7 @@ class MetricsStore:
         if not self.path.exists() and not self.path.is_symlink():
             return {}
         raw = self._read_raw()
-        recover = f"restore it with `git checkout -- {self.path.name}` in {self.path.parent}"
+        recover = self.restore_advice()
         if not isinstance(raw, dict) or raw.get("schema") != SCHEMA_VERSION:
             raise MetricsStoreError(
                 f"{self.path} is not a schema-{SCHEMA_VERSION} store; {recover}"
