@@ -186,7 +186,7 @@ def cmd_finetune(args: argparse.Namespace) -> int:
     config = FinetuneConfig(
         epochs=args.epochs, lr=args.lr, batch_size=args.batch_size, max_length=args.max_length,
         seed=args.seed, early_stopping=args.early_stopping, progress=not args.quiet,
-        lora_rank=args.lora, lora_alpha=args.lora_alpha,
+        lora_rank=args.lora, lora_alpha=args.lora_alpha, precision=args.precision,
     )  # fmt: skip
     output = outside_the_site(args.output, "--output")
     if output.exists() and not output.is_dir():
@@ -619,6 +619,8 @@ class OneLineParser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser for every command."""
+    from llmnotes.finetune import PRECISIONS
+
     parser = OneLineParser(
         prog="llmnotes", description="Regenerate, build and serve the llmnotes site."
     )
@@ -720,6 +722,12 @@ def build_parser() -> argparse.ArgumentParser:
     tune.add_argument("--seed", type=int, default=0)
     tune.add_argument(
         "--early-stopping", type=int, metavar="EPOCHS", help="stop after N epochs without gain"
+    )
+    tune.add_argument(
+        "--precision",
+        choices=PRECISIONS,
+        default="auto",
+        help="auto: bf16 autocast where the hardware has it, else fp32 (default: auto)",
     )
     tune.add_argument(
         "--lora",

@@ -48,6 +48,8 @@ class TrainingDiverged(UserError, ArithmeticError):
     """The loss became NaN or infinite: nothing is saved; the message suggests a lower rate."""
 
 
+#: The precisions training accepts: ``auto`` is bf16 where the hardware has it, else fp32.
+PRECISIONS = ("auto", "bf16", "fp32")
 #: The largest batch accepted (a typo guard: 1e6 examples a step would not fit in memory).
 MAX_BATCH_SIZE = 4096
 
@@ -56,9 +58,13 @@ MAX_BATCH_SIZE = 4096
 class FinetuneConfig:
     """Training settings (the defaults suit MiniLM on SST-2 on a laptop CPU).
 
-    ``lora_rank`` trains LoRA adapters of that rank on the attention's queries and values (and
-    the new head) instead of every weight (:mod:`llmnotes.lora`); ``lora_alpha`` scales them
-    (default: the rank).
+    ``group_by_length`` batches sentences of similar length together (less padding);
+    ``precision`` is ``"auto"`` (bfloat16 autocast where the hardware has it, else float32),
+    ``"bf16"`` or ``"fp32"`` (:func:`~llmnotes.precision.training_precision`);
+    ``fused_adamw`` uses PyTorch's single-kernel AdamW; ``compile`` runs the model through
+    ``torch.compile``. The performance page measures each. ``lora_rank`` trains LoRA adapters
+    of that rank on the attention's queries and values (and the new head) instead of every
+    weight (:mod:`llmnotes.lora`); ``lora_alpha`` scales them (default: the rank).
     """
 
     epochs: float = 3
@@ -69,7 +75,10 @@ class FinetuneConfig:
     warmup_fraction: float = 0.1
     seed: int = 0
     early_stopping: int | None = None
-    group_by_length: bool = False
+    group_by_length: bool = True
+    precision: str = "auto"
+    fused_adamw: bool = True
+    compile: bool = False
     lora_rank: int | None = None
     lora_alpha: float | None = None
     progress: bool = True
@@ -99,6 +108,10 @@ class FinetuneConfig:
         if self.early_stopping is not None:
             checks.append(("early stopping", self.early_stopping, self.early_stopping >= 1,
                            "at least 1 epoch"))  # fmt: skip
+        if self.precision not in PRECISIONS:
+            raise ConfigError(
+                f"precision {self.precision!r} is not known: give one of {', '.join(PRECISIONS)}"
+            )
         for name, value, ok, wanted in checks:
             if not ok or (isinstance(value, float) and not math.isfinite(value)):
                 raise ConfigError(f"{name} {value!r} is out of range: give {wanted}")
@@ -109,11 +122,22 @@ class FinetuneConfig:
 
 
 class EncodedTexts:
-    """Tokenised examples for Trainer: input ids without padding (the collator pads per batch)."""
+    """Tokenised examples for Trainer: input ids without padding (the collator pads per batch).
 
-    def __init__(self, tokenizer: Any, data: LabelledData, max_length: int) -> None:
-        self.encodings = tokenizer(data.texts, truncation=True, max_length=max_length)
-        self.labels = data.labels
+    ``by_length`` orders the examples from shortest to longest, for evaluation: each batch is
+    then padded to a length close to its own, and accuracy, F1 and mean loss do not depend on
+    the order.
+    """
+
+    def __init__(
+        self, tokenizer: Any, data: LabelledData, max_length: int, by_length: bool = False
+    ) -> None:
+        encodings = tokenizer(data.texts, truncation=True, max_length=max_length)
+        order = list(range(len(data)))
+        if by_length:
+            order.sort(key=lambda i: len(encodings["input_ids"][i]))
+        self.encodings = {key: [values[i] for i in order] for key, values in encodings.items()}
+        self.labels = [data.labels[i] for i in order]
 
     def __len__(self) -> int:
         return len(self.labels)
@@ -122,6 +146,34 @@ class EncodedTexts:
         item = {key: values[index] for key, values in self.encodings.items()}
         item["labels"] = self.labels[index]
         return item
+
+
+def padding_share(lengths: list[int], batch_size: int, grouped: bool, seed: int = 0) -> float:
+    """The share of the tokens in padded batches that are padding, for one epoch's batches.
+
+    Each batch is padded to its longest sequence. Shuffled batches mix short and long
+    sentences; length-grouped ones (Trainer's ``LengthGroupedSampler``: shuffled, then sorted
+    within blocks of 50 batches, or of a quarter of the data when that is fewer) hold similar
+    lengths, so little is padded.
+
+    >>> lengths = [2, 30] * 64
+    >>> padding_share(lengths, 8, grouped=True) < padding_share(lengths, 8, grouped=False)
+    True
+    """
+    import torch
+    from transformers.trainer_pt_utils import LengthGroupedSampler
+
+    generator = torch.Generator().manual_seed(seed)
+    if grouped:
+        order = list(LengthGroupedSampler(batch_size, lengths=lengths, generator=generator))
+    else:
+        order = torch.randperm(len(lengths), generator=generator).tolist()
+    padded = real = 0
+    for start in range(0, len(order), batch_size):
+        batch = [lengths[i] for i in order[start : start + batch_size]]
+        padded += max(batch) * len(batch)
+        real += sum(batch)
+    return 1 - real / padded
 
 
 def has_accelerator() -> bool:
@@ -194,7 +246,11 @@ CHECKPOINT_FILES = ("trainer_state.json", "model.safetensors", "optimizer.pt", "
 
 
 def run_fingerprint(
-    model: str | Path, train: LabelledData, validation: LabelledData, config: FinetuneConfig
+    model: str | Path,
+    train: LabelledData,
+    validation: LabelledData,
+    config: FinetuneConfig,
+    precision: str = "fp32",
 ) -> str:
     """A hash of what a training run depends on: the model, both splits and the settings.
 
@@ -204,6 +260,7 @@ def run_fingerprint(
         "model": str(model),
         "data": [(d.texts, d.labels, d.label_names) for d in (train, validation)],
         "config": config.fingerprint_settings(),
+        "precision": precision,  # what "auto" became here: it changes the weights
     }
     text = json.dumps(content, sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
@@ -317,6 +374,28 @@ class _RunGuard:
                     control.should_save = False
 
         return RunGuard()
+
+
+class _EpochClock:
+    """A Trainer callback that adds up the epochs' wall time, evaluations and saves left out."""
+
+    def __new__(cls) -> Any:
+        from transformers import TrainerCallback
+
+        class EpochClock(TrainerCallback):
+            def __init__(self) -> None:
+                self.seconds = 0.0
+                self.started: float | None = None
+
+            def on_epoch_begin(self, args: Any, state: Any, control: Any, **kw: Any) -> None:
+                self.started = time.perf_counter()
+
+            def on_epoch_end(self, args: Any, state: Any, control: Any, **kw: Any) -> None:
+                if self.started is not None:
+                    self.seconds += time.perf_counter() - self.started
+                    self.started = None
+
+        return EpochClock()
 
 
 @contextlib.contextmanager
@@ -434,11 +513,16 @@ def finetune(
         CheckpointError: ``output`` holds something else (see :func:`check_output_folder`).
         TrainingDiverged: The training loss became NaN or infinite; nothing is saved.
     """
-    fingerprint = run_fingerprint(model, train, validation, config)
+    from llmnotes.precision import training_precision
+
+    precision, note = training_precision(config.precision)
+    fingerprint = run_fingerprint(model, train, validation, config, precision)
     check_output_folder(output, fingerprint, resume, overwrite)
+    if note and int(os.environ.get("RANK", 0)) == 0:
+        print(f"note: {note}", file=sys.stderr)
     with library_log(output / LOG_FILE):
         return _finetune(model, train, validation, output, config, test, resume, fingerprint,
-                         callbacks)  # fmt: skip
+                         precision, callbacks)  # fmt: skip
 
 
 def _finetune(
@@ -450,6 +534,7 @@ def _finetune(
     test: LabelledData | None,
     resume: bool,
     fingerprint: str,
+    precision: str,
     callbacks: list[Any] | None,
 ) -> dict[str, Any]:
     """:func:`finetune` once the output folder is checked, with transformers' log in a file."""
@@ -462,6 +547,8 @@ def _finetune(
     )
     from transformers.trainer_callback import PrinterCallback, ProgressCallback
 
+    from llmnotes.lora import trainable_parameters
+
     resume_from, notes = checkpoint_to_resume(output, fingerprint) if resume else (None, [])
     for note in notes:
         print(f"note: {note}", file=sys.stderr)
@@ -471,7 +558,7 @@ def _finetune(
         from llmnotes.lora import add_lora
 
         add_lora(classifier, config.lora_rank, config.lora_alpha)
-    trainable = sum(p.numel() for p in classifier.parameters() if p.requires_grad)
+    trainable = trainable_parameters(classifier)
     positions = getattr(classifier.config, "max_position_embeddings", None)
     if positions is not None and config.max_length > positions:
         raise ConfigError(
@@ -479,7 +566,7 @@ def _finetune(
             f"trained with; give at most {positions}"
         )
     datasets = {
-        name: EncodedTexts(tokenizer, data, config.max_length)
+        name: EncodedTexts(tokenizer, data, config.max_length, by_length=name != "train")
         for name, data in (("train", train), ("validation", validation), ("test", test))
         if data is not None
     }
@@ -504,13 +591,16 @@ def _finetune(
         report_to="none",
         disable_tqdm=True,  # the site's own console callback reports progress (_Console)
         train_sampling_strategy="group_by_length" if config.group_by_length else "random",
+        bf16=precision == "bf16",  # autocast: weights and optimizer stay fp32
+        optim="adamw_torch_fused" if config.fused_adamw else "adamw_torch",
+        torch_compile=config.compile,
         dataloader_num_workers=0,
         # Without an accelerator, say so: only then does Accelerate run several processes on
         # the CPU (MULTI_CPU over gloo) instead of treating each as a lone run.
         use_cpu=not has_accelerator(),
     )
-    guard = _RunGuard()
-    callbacks = [*(callbacks or []), guard]
+    guard, clock = _RunGuard(), _EpochClock()
+    callbacks = [*(callbacks or []), guard, clock]
     if config.early_stopping:
         callbacks.append(EarlyStoppingCallback(config.early_stopping))
     trainer = Trainer(
@@ -535,18 +625,24 @@ def _finetune(
             f"the training loss became NaN or infinite by step {guard.diverged_at} (learning "
             f"rate {config.lr:g}); nothing was saved: lower --lr (try 5e-5)"
         )
+    epochs_done = trained.metrics.get("epoch", config.epochs)
     metrics: dict[str, Any] = {
-        "train_samples_per_second": float(trained.metrics["train_samples_per_second"]),
+        # Training only: the epochs' wall time without the evaluations and checkpoints between.
+        "train_samples_per_second": len(train) * epochs_done / max(clock.seconds, 1e-9),
         "train_seconds": wall,
         "world_size": int(arguments.world_size),
         "trainable_parameters": trainable,
+        "precision": precision,
     }
+    kept = kept_evaluation(trainer.state)
     for name in ("validation", "test"):
-        if name in datasets:
+        if name not in datasets:
+            continue
+        if name == "validation" and kept is not None:
+            result = {f"validation_{k}": kept[f"eval_{k}"] for k in ("accuracy", "f1", "loss")}
+        else:
             result = trainer.evaluate(datasets[name], metric_key_prefix=name)
-            metrics |= {
-                f"{name}_{k}": float(result[f"{name}_{k}"]) for k in ("accuracy", "f1", "loss")
-            }
+        metrics |= {f"{name}_{k}": float(result[f"{name}_{k}"]) for k in ("accuracy", "f1", "loss")}
     metrics["history"] = epoch_history(trainer.state.log_history)
     if trainer.is_world_process_zero():
         if config.lora_rank is not None:
@@ -556,6 +652,23 @@ def _finetune(
         # only to resume an interrupted run; the saved classifier is all that is left to use.
         shutil.rmtree(output / "checkpoints", ignore_errors=True)
     return metrics
+
+
+def kept_evaluation(state: Any) -> dict[str, Any] | None:
+    """The logged evaluation of the checkpoint Trainer kept as best, so it need not run again.
+
+    ``None`` when there is no such entry (no checkpoint was kept, or its log was lost).
+    """
+    best = getattr(state, "best_model_checkpoint", None)
+    step = Path(best).name.rpartition("-")[2] if best else ""
+    if not step.isdigit():
+        return None
+    for entry in reversed(state.log_history):
+        if entry.get("step") == int(step) and all(
+            f"eval_{k}" in entry for k in ("accuracy", "f1", "loss")
+        ):
+            return entry
+    return None
 
 
 def epoch_history(log_history: list[dict[str, Any]]) -> list[dict[str, float]]:

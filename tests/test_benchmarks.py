@@ -29,10 +29,10 @@ def test_speed_experiments_are_those_declaring_summary_rows():
 
 def test_summary_shows_ratios_and_what_is_not_measured(tmp_path):
     store = MetricsStore(tmp_path / "m.json")
-    speeds = {"plain_loop": 50.0, "trainer": 45.0}
-    store.put("finetuning.trainer_throughput", "x", Entry({"samples_per_second": speeds}, {}))
+    speeds = {"plain_loop": 50.0, "fp32": 45.0}
+    store.put("performance.finetune_speed", "x", Entry({"samples_per_second": speeds}, {}))
     rows = {row[0]: row[1:] for row in summary_rows(store)}
-    assert rows["Trainer / plain loop (samples/s; goal ≥ 0.90×)"] == ("45.0", "50.0", "0.9×")
+    assert rows["Trainer fp32 / plain loop (samples/s; goal ≥ 0.90×)"] == ("45.0", "50.0", "0.9×")
     assert rows["no-op regenerate + build (s; goal < 15)"] == ("not measured", "", "")
     assert len(rows) == len(summary_spec()) + 1  # unique labels, and the header
 

@@ -19,7 +19,13 @@ DEFINITIONAL = {
         "4": "word2vec's 3/4 power of the unigram distribution",
         "6": "the name of the GloVe 6B corpus: 6 billion tokens",
     },
-    "glossary.md": {"2": "bits are the logarithm base 2"},
+    "glossary.md": {
+        "2": "bits are the logarithm base 2",
+        "8": "bf16 and fp32 both have 8 exponent bits: the formats' definition",
+        "7": "bf16's 7 stored mantissa bits (and fp32's about 7 significant digits)",
+        "23": "fp32's 23 stored mantissa bits",
+        "3": "bf16's 2 to 3 significant digits, from its 8-bit significand",
+    },
     "language-models.md": {
         "1,024": "GPT-2 small's context length, part of its definition",
         "15": "BERT's masking rate, part of its definition (Devlin et al.)",
@@ -32,6 +38,12 @@ DEFINITIONAL = {
         "6": "6 in all",
         "15": "the goal the project set for a no-op rebuild (seconds)",
         "600": "the goal the project set for a packaged regeneration (seconds)",
+        "8": "bf16 and fp32 both have 8 exponent bits: the formats' definition",
+        "7": "bf16's 7 stored mantissa bits (and fp32's about 7 significant digits)",
+        "23": "fp32's 23 stored mantissa bits",
+        "3": "bf16's 2 to 3 significant digits, from its 8-bit significand",
+        "0.4": "2⁻⁸, bf16's rounding error bound, as a percentage",
+        "50": "LengthGroupedSampler's block of 50 batches, fixed in transformers' code",
     },
     "rnns.md": {
         "6": "the adding problem's trivial error, 1/6, by definition of the task",

@@ -2,11 +2,12 @@ import pytest
 
 from llmnotes.experiments.finetuning import (
     distributed_parity,
+    lora_vs_full,
     lr_epochs_grid,
     pang_lee_cv,
     pang_lee_data,
     sst2_baselines,
-    trainer_throughput,
+    tweak_costs,
 )
 from llmnotes.pipeline.assets import resolve
 from llmnotes.pipeline.experiment import Choice
@@ -32,28 +33,37 @@ def test_cross_validation_tiny():
 @needs_shared_data
 def test_sst2_experiments_tiny():
     choice = sst2_baselines.choose(offline=True)
-    exp = lr_epochs_grid.with_settings(train_examples=40, lrs=[1e-4], epochs=1, max_length=16)
+    exp = lr_epochs_grid.with_settings(
+        train_examples=40, lrs=[1e-4], base_lr=1e-4, epochs=1, max_length=16, short_max_length=4
+    )
     grid = exp.run(choice).values
-    assert list(grid["histories"]) == ["lr 0.0001"]
-    speed = (
-        trainer_throughput.with_settings(examples=32, batch_size=8, max_length=16)
-        .run(choice)
-        .values
+    assert list(grid["histories"]) == ["lr 0.0001", "lr 0.0001, max length 4"]
+    assert grid["costliest_tweak"] in grid["tweak_costs_points"]
+    assert grid["week1_drop_points"] == pytest.approx(92.4 - 87.7)
+    assert 0 < grid["short_tokens_kept"] <= 1
+
+
+def test_tweak_costs_are_points_lost_against_the_base_runs_best_epoch():
+    rows = [{"validation_accuracy": a} for a in (0.5, 0.75)]
+    costs = tweak_costs({"lr 1": rows, "lr 2": rows[:1] * 2, "s": rows[::-1]}, "lr 1", "s", 2)
+    assert costs == {"lr 2": 25.0, "lr 1, last of 2 epochs": 0.0,
+                     "lr 2, last of 2 epochs": 25.0, "s": 0.0}  # fmt: skip
+
+
+@needs_shared_data
+def test_lora_vs_full_tiny():
+    exp = lora_vs_full.with_settings(
+        train_examples=32, epochs=1, ranks=[2], batch_size=8, max_length=16
     )
-    assert set(speed["samples_per_second"]) == {
-        "plain_loop", "trainer", "trainer_pad_to_max_length", "trainer_group_by_length",
-    }  # fmt: skip
-    assert speed["trainer_over_plain"] > 0
-    assert speed["trainer_meets_goal"] == (speed["trainer_over_plain"] >= 0.9)
-    assert 20e6 < speed["parameters"] < 25e6  # MiniLM with a 2-way head: 22.7M
-    assert 1 < speed["mean_tokens"] <= 16
-    rate = speed["samples_per_second"]["trainer"]
-    assert 10e6 < speed["non_embedding_parameters"] < 12e6  # without the 30,522 × 384 table
-    assert speed["achieved_flops"]["trainer"] == pytest.approx(
-        rate * 6 * speed["non_embedding_parameters"] * speed["mean_tokens"]
+    values = exp.run(lora_vs_full.choose(offline=True)).values
+    assert list(values["runs"]) == ["full", "lora 2"]
+    full, lora = values["runs"]["full"], values["runs"]["lora 2"]
+    assert lora["trainable_parameters"] < full["trainable_parameters"] / 10
+    assert lora["saved_mib"] < full["saved_mib"] / 10
+    assert full["peak_memory_mib"] > 100 and lora["peak_memory_mib"] > 100
+    assert values["trainable_share"]["lora 2"] == pytest.approx(
+        lora["trainable_parameters"] / full["trainable_parameters"]
     )
-    if speed["peak_flops"]:
-        assert 0 < speed["trainer_share_of_peak"] < 1
 
 
 @needs_shared_data

@@ -1,7 +1,9 @@
 import pytest
 
 from llmnotes.experiments.performance import (
+    SPEED_VARIANTS,
     corpus_scaling,
+    finetune_speed,
     fitted_rate,
     flops_per_sample,
     growth_exponent,
@@ -10,6 +12,8 @@ from llmnotes.experiments.performance import (
 )
 from llmnotes.pipeline.assets import resolve
 from llmnotes.pipeline.experiment import Choice
+
+from conftest import needs_shared_data
 
 
 def test_fits_recover_a_known_rate_and_exponent():
@@ -53,3 +57,28 @@ def test_flops_per_sample_counts_weights_and_attention():
 
 def test_power_law_extrapolation():
     assert power_law_seconds([1, 2, 4], [1, 4, 16], 8) == pytest.approx(64)
+
+
+@needs_shared_data
+def test_finetune_speed_tiny():
+    exp = finetune_speed.with_settings(
+        examples=48, batch_size=8, max_length=16, compile_examples=0, matmul_size=64
+    )
+    values = exp.run(finetune_speed.choose(offline=True)).values
+    assert set(values["samples_per_second"]) == {*SPEED_VARIANTS, "plain_loop"}
+    assert set(values["test_accuracy"]) == set(SPEED_VARIANTS)
+    assert all(0 <= a <= 1 for a in values["test_accuracy"].values())
+    assert values["precision"]["fp32"] == "fp32"
+    assert values["precision"]["default"] in {"bf16", "fp32"}
+    assert values["meets_speed_goal"] == (values["default_over_fp32"] >= 2.0)
+    # at 16 tokens most sentences are truncated to the same length: little padding either way
+    assert 0 <= values["padding_share"]["grouped"] <= values["padding_share"]["shuffled"] < 1
+    share = values["share_of_measured_peak"]["fp32"]
+    assert share == pytest.approx(
+        values["achieved_flops"]["fp32"] / values["measured_peak_flops"]["fp32"]
+    )
+    assert values["achieved_flops"]["fp32"] == pytest.approx(
+        values["samples_per_second"]["fp32"] * 6 * values["non_embedding_parameters"]
+        * values["mean_tokens"]
+    )  # fmt: skip
+    assert 10e6 < values["non_embedding_parameters"] < 12e6  # without the 30,522 × 384 table

@@ -11,6 +11,7 @@ from llmnotes.finetune import (
     RUN_FILE,
     CheckpointError,
     ConfigError,
+    EncodedTexts,
     FinetuneConfig,
     ModelError,
     TrainingDiverged,
@@ -18,6 +19,7 @@ from llmnotes.finetune import (
     epoch_history,
     finetune,
     load_model_and_tokenizer,
+    padding_share,
 )
 from llmnotes.pipeline.assets import resolve
 
@@ -200,3 +202,60 @@ def test_the_console_shows_one_line_an_epoch_and_the_log_file_the_rest(tmp_path,
     lines = (tmp_path / "train.log").read_text().splitlines()
     logged = [json.loads(line) for line in lines if line.startswith("{")]
     assert any("eval_accuracy" in entry for entry in logged)
+
+
+def test_bf16_falls_back_to_fp32_where_the_hardware_lacks_it(tmp_path, monkeypatch, capsys):
+    import llmnotes.precision
+    from llmnotes.precision import training_precision
+
+    assert training_precision("fp32", supported=True) == ("fp32", None)
+    assert training_precision("auto", supported=True) == ("bf16", None)
+    assert training_precision("auto", supported=False) == ("fp32", None)
+    precision, note = training_precision("bf16", supported=False)
+    assert precision == "fp32" and "no native bf16" in note
+    monkeypatch.setattr(llmnotes.precision, "bf16_supported", lambda cpuinfo=None: False)
+    data = pang_lee(20)
+    config = FinetuneConfig(**{**TINY.__dict__, "precision": "bf16"})
+    metrics = finetune(resolve("minilm", offline=True).path, data, data, tmp_path, config)
+    assert metrics["precision"] == "fp32"
+    assert "training in fp32 instead" in capsys.readouterr().err
+
+
+def test_an_unknown_precision_is_refused():
+    with pytest.raises(ConfigError, match="precision 'fp16' is not known: give one of auto"):
+        FinetuneConfig(precision="fp16")
+
+
+def test_the_kept_epochs_logged_evaluation_equals_a_fresh_one(tmp_path):
+    data = pang_lee(40)
+    metrics = finetune(resolve("minilm", offline=True).path, data, data, tmp_path, TWO_EPOCHS,
+                       test=data)  # fmt: skip
+    # Validation figures come from the log of the kept epoch; test ones from a new evaluation.
+    assert metrics["validation_accuracy"] == metrics["test_accuracy"]
+    assert metrics["validation_loss"] == pytest.approx(metrics["test_loss"], rel=1e-3)
+    best = max(row["validation_accuracy"] for row in metrics["history"])
+    assert metrics["validation_accuracy"] == best
+
+
+def test_evaluation_examples_are_ordered_shortest_first():
+    _, tokenizer = load_model_and_tokenizer(resolve("minilm", offline=True).path, ["neg", "pos"])
+    data = pang_lee(20)
+    encoded = EncodedTexts(tokenizer, data, 64, by_length=True)
+    lengths = [len(ids) for ids in encoded.encodings["input_ids"]]
+    assert lengths == sorted(lengths) and sorted(encoded.labels) == sorted(data.labels)
+    pairs = {(tokenizer.decode(encoded[i]["input_ids"], skip_special_tokens=True),
+              encoded[i]["labels"]) for i in range(len(encoded))}  # fmt: skip
+    truth = {(tokenizer.decode(tokenizer(t, truncation=True, max_length=64)["input_ids"],
+                               skip_special_tokens=True), label)
+             for t, label in zip(data.texts, data.labels, strict=True)}  # fmt: skip
+    assert pairs == truth
+
+
+def test_grouping_by_length_cuts_padding():
+    import random
+
+    draw = random.Random(0)
+    lengths = [draw.randint(3, 60) for _ in range(1000)]
+    shuffled, grouped = (padding_share(lengths, 32, g) for g in (False, True))
+    assert grouped < shuffled / 2 and grouped > 0
+    assert padding_share([4] * 64, 32, False) == 0.0

@@ -1,13 +1,15 @@
 """The experiments of the fine-tuning page.
 
-MiniLM on SST-2 against baselines, a learning-rate × epochs grid, 5-fold cross-validation on
-gensim's 200 sentences, and Trainer throughput.
+MiniLM on SST-2 against baselines, a learning-rate × epochs grid (with a short maximum length,
+for week 1's drop), 5-fold cross-validation on gensim's 200 sentences, one process against two,
+and LoRA against full fine-tuning. Fine-tuning's speed settings are measured on the performance
+page (:func:`llmnotes.experiments.performance.finetune_speed`).
 """
 
 from __future__ import annotations
 
+import re
 import statistics
-import time
 from typing import Any
 
 import numpy as np
@@ -15,9 +17,8 @@ import numpy as np
 from llmnotes.attention import mean_pool
 from llmnotes.classification_data import LabelledData, pang_lee_data, sst2_splits, stratified_split
 from llmnotes.figures import PALETTE, new_figure
-from llmnotes.finetune import FinetuneConfig, finetune, has_accelerator
-from llmnotes.hardware import cpu_info, peak_flops, training_flops_per_sample
-from llmnotes.pipeline.experiment import Context, FigureOutput, Result, SpeedRow, experiment
+from llmnotes.finetune import ADAPTER_FILE, FinetuneConfig, finetune
+from llmnotes.pipeline.experiment import Context, FigureOutput, Result, experiment
 
 SST2 = {"data": ("sst2",), "model": ("minilm",)}
 #: The classifier :func:`sst2_minilm` trains; the transformers page's sentiment uses it offline.
@@ -82,25 +83,34 @@ def sst2_minilm(ctx: Context) -> Result:
 
 
 def mean_pooled_embeddings(model_path: Any, texts: list[str], batch: int = 64) -> np.ndarray:
-    """MiniLM sentence embeddings: the mean of the last hidden states over real tokens."""
+    """MiniLM sentence embeddings: the mean of the last hidden states over real tokens.
+
+    The texts are embedded shortest first (each batch padded to a similar length), under bf16
+    autocast where the hardware has it; the rows come back in the order of ``texts``.
+    """
     import torch
     from transformers import AutoModel, AutoTokenizer
 
+    from llmnotes.precision import bf16_supported
+
     tokenizer = AutoTokenizer.from_pretrained(str(model_path))
     model = AutoModel.from_pretrained(str(model_path), use_safetensors=True).eval()
-    rows = []
-    with torch.no_grad():
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    rows = np.zeros((len(texts), model.config.hidden_size), dtype=np.float32)
+    autocast = torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16_supported())
+    with torch.no_grad(), autocast:
         for start in range(0, len(texts), batch):
+            chosen = order[start : start + batch]
             encoded = tokenizer(
-                texts[start : start + batch],
+                [texts[i] for i in chosen],
                 padding=True,
                 truncation=True,
                 max_length=64,
                 return_tensors="pt",
             )
             hidden = model(**encoded).last_hidden_state
-            rows.append(mean_pool(hidden, encoded["attention_mask"]).numpy())
-    return np.concatenate(rows)
+            rows[chosen] = mean_pool(hidden, encoded["attention_mask"]).float().numpy()
+    return rows
 
 
 @experiment("finetuning", assets=SST2)
@@ -127,44 +137,93 @@ def sst2_baselines(ctx: Context) -> Result:
     return Result({"test_accuracy": results, "test_examples": len(test)})
 
 
+def tweak_costs(
+    histories: dict[str, list[dict[str, float]]], base: str, short: str, epochs: int
+) -> dict[str, float]:
+    """Validation accuracy points each single change loses against the ``base`` run's best epoch.
+
+    The changes: another learning rate (its best epoch); keeping the last of ``epochs`` epochs
+    instead of the best, at each learning rate; and the ``short`` maximum length.
+
+    >>> h = {"lr 1": [{"validation_accuracy": 0.8}, {"validation_accuracy": 0.9}],
+    ...      "lr 9": [{"validation_accuracy": 0.7}, {"validation_accuracy": 0.6}],
+    ...      "short": [{"validation_accuracy": 0.85}, {"validation_accuracy": 0.8}]}
+    >>> {k: round(v, 1) for k, v in tweak_costs(h, "lr 1", "short", 2).items()}
+    {'lr 9': 20.0, 'lr 1, last of 2 epochs': 0.0, 'lr 9, last of 2 epochs': 30.0, 'short': 5.0}
+    """
+    best = {name: max(r["validation_accuracy"] for r in rows) for name, rows in histories.items()}
+    lrs = [name for name in histories if name != short]
+    costs = {name: 100 * (best[base] - best[name]) for name in lrs if name != base}
+    for name in lrs:
+        last = histories[name][-1]["validation_accuracy"]
+        costs[f"{name}, last of {epochs} epochs"] = 100 * (best[base] - last)
+    costs[short] = 100 * (best[base] - best[short])
+    return costs
+
+
 @experiment(
     "finetuning",
     assets=SST2,
-    settings={"train_examples": 1000, "lrs": [1e-5, 5e-5, 3e-4], "epochs": 4, "max_length": 64},
+    settings={
+        "train_examples": 1000,
+        "lrs": [1e-5, 5e-5, 3e-4],
+        "epochs": 4,
+        "max_length": 64,
+        "base_lr": 5e-5,
+        "short_max_length": 12,
+    },
 )
 def lr_epochs_grid(ctx: Context) -> Result:
-    """Learning rate × epochs on 1,000 SST-2 sentences: where overfitting starts."""
+    """Learning rate × epochs on 1,000 SST-2 sentences, and one short maximum length.
+
+    Where overfitting starts, and which single change from the base run (``base_lr`` at
+    ``max_length``) costs the most accuracy: week 1's "tweaks" in one table.
+    """
     import tempfile
     from pathlib import Path
 
+    from llmnotes import week1
+
+    s = ctx.settings
     splits = sst2_splits(ctx.assets["data"].path)
     _, train = stratified_split(
-        splits["train"], ctx.settings["train_examples"] / len(splits["train"]), ctx.seed
+        splits["train"], s["train_examples"] / len(splits["train"]), ctx.seed
     )
+    short = f"lr {s['base_lr']:g}, max length {s['short_max_length']}"
+    runs = [(f"lr {lr:g}", lr, s["max_length"]) for lr in s["lrs"]]
+    runs.append((short, s["base_lr"], s["short_max_length"]))
     histories, best = {}, {}
-    for lr in ctx.progress(ctx.settings["lrs"], desc="learning rates"):
+    for name, lr, max_length in ctx.progress(runs, desc="runs"):
         config = FinetuneConfig(
-            epochs=ctx.settings["epochs"],
-            lr=lr,
-            max_length=ctx.settings["max_length"],
-            seed=ctx.seed,
-            progress=False,
+            epochs=s["epochs"], lr=lr, max_length=max_length, seed=ctx.seed, progress=False
         )
         with tempfile.TemporaryDirectory() as tmp:
             metrics = finetune(
                 ctx.assets["model"].path, train, splits["validation"], Path(tmp), config
             )
-        histories[f"lr {lr:g}"] = metrics["history"]
-        best[f"lr {lr:g}"] = metrics["validation_accuracy"]
+        histories[name] = metrics["history"]
+        best[name] = metrics["validation_accuracy"]
+    costs = tweak_costs(histories, f"lr {s['base_lr']:g}", short, s["epochs"])
+    worst = max(costs, key=costs.get)
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(str(ctx.assets["model"].path))
+    lengths = [len(ids) for ids in tokenizer(train.texts)["input_ids"]]
+    kept = sum(min(n, s["short_max_length"]) for n in lengths) / sum(lengths)
     values = {
         "train_examples": len(train),
         "histories": histories,
         "best_validation_accuracy": best,
+        "tweak_costs_points": costs,
+        "costliest_tweak": worst,
+        "costliest_tweak_points": costs[worst],
+        "week1_drop_points": 100 * (week1.IMDB_ACCURACY - week1.IMDB_ACCURACY_AFTER_TWEAKS),
+        "short_tokens_kept": kept,
+        "short_truncated_share": sum(n > s["short_max_length"] for n in lengths) / len(lengths),
+        "mean_tokens": statistics.mean(lengths),
     }
-    fig = history_figure(
-        histories, f"{len(train):,} SST-2 sentences, {len(histories)} learning rates"
-    )
-    alt = "Training and validation loss per epoch for three learning rates"
+    fig = history_figure(histories, f"{len(train):,} SST-2 sentences, {len(histories)} runs")
+    alt = "Training and validation loss per epoch for three learning rates and a short max length"
     return Result(values, {"grid": FigureOutput(fig, alt)})
 
 
@@ -209,168 +268,55 @@ def pang_lee_cv(ctx: Context) -> Result:
     )
 
 
-def plain_loop_samples_per_second(
-    model_path: Any, data: LabelledData, config: FinetuneConfig
-) -> float:
-    """One epoch of a hand-written PyTorch loop (AdamW, dynamic padding); samples per second."""
-    import torch
-    from transformers import DataCollatorWithPadding
-
-    from llmnotes.finetune import EncodedTexts, load_model_and_tokenizer
-
-    torch.manual_seed(config.seed)
-    model, tokenizer = load_model_and_tokenizer(model_path, data.label_names)
-    loader = torch.utils.data.DataLoader(
-        EncodedTexts(tokenizer, data, config.max_length),
-        batch_size=config.batch_size,
-        shuffle=True,
-        collate_fn=DataCollatorWithPadding(tokenizer),
-    )
-    optimizer = torch.optim.AdamW(
-        model.parameters(), lr=config.lr, weight_decay=config.weight_decay
-    )
-    model.train()
-    start = time.perf_counter()
-    for batch in loader:
-        loss = model(**batch).loss
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-    return len(data) / (time.perf_counter() - start)
+def write_examples(path: Any, data: LabelledData) -> Any:
+    """Write ``data`` as ``LABEL TEXT`` lines, as SST-2 is stored."""
+    lines = [f"{label} {text}" for text, label in zip(data.texts, data.labels, strict=True)]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
 
 
-def trainer_samples_per_second(
-    model_path: Any, data: LabelledData, config: FinetuneConfig, pad_to_max: bool = False
-) -> float:
-    """One epoch of ``Trainer.train`` with nothing else (no evaluation, saving or logging)."""
-    import tempfile
-
-    from transformers import DataCollatorWithPadding, Trainer, TrainingArguments
-
-    from llmnotes.finetune import EncodedTexts, load_model_and_tokenizer
-
-    model, tokenizer = load_model_and_tokenizer(model_path, data.label_names)
-    if pad_to_max:
-        collator = DataCollatorWithPadding(
-            tokenizer, padding="max_length", max_length=config.max_length
-        )
-    else:
-        collator = DataCollatorWithPadding(tokenizer)
-    with tempfile.TemporaryDirectory() as tmp:
-        args = TrainingArguments(
-            output_dir=tmp,
-            num_train_epochs=1,
-            per_device_train_batch_size=config.batch_size,
-            learning_rate=config.lr,
-            weight_decay=config.weight_decay,
-            save_strategy="no",
-            eval_strategy="no",
-            logging_strategy="no",
-            report_to="none",
-            disable_tqdm=True,
-            seed=config.seed,
-            use_cpu=not has_accelerator(),
-            train_sampling_strategy="group_by_length" if config.group_by_length else "random",
-        )
-        trainer = Trainer(
-            model=model,
-            args=args,
-            data_collator=collator,
-            train_dataset=EncodedTexts(tokenizer, data, config.max_length),
-        )
-        start = time.perf_counter()
-        trainer.train()
-        return len(data) / (time.perf_counter() - start)
+def peak_memory_bytes(pid: int) -> int:
+    """The peak resident memory of a running process so far (``VmHWM``; 0 once it is gone)."""
+    try:
+        status = open(f"/proc/{pid}/status", encoding="ascii").read()  # noqa: SIM115
+    except OSError:
+        return 0
+    found = re.search(r"^VmHWM:\s*(\d+) kB", status, re.M)
+    return int(found.group(1)) * 1024 if found else 0
 
 
-#: Trainer should run at this fraction of the plain loop's samples per second, or better.
-TRAINER_GOAL = 0.9
+def run_finetune_command(arguments: list[str], processes: int = 1, env: Any = None) -> int:
+    """Run ``llmnotes finetune ARGUMENTS`` in a child process; return its peak memory in bytes.
 
+    The command runs with ``--quiet --offline``, under torchrun when ``processes`` > 1. The peak
+    is the child's own high-water mark (``VmHWM`` in ``/proc``, read every 0.1 s until it ends;
+    the kernel's ``ru_maxrss`` of a child would count this process's memory at the fork). On a
+    system without ``/proc`` it is 0.
 
-@experiment(
-    "finetuning",
-    assets=SST2,
-    settings={"examples": 640, "batch_size": 32, "max_length": 64},
-    speed=(
-        SpeedRow(
-            "Trainer / plain loop (samples/s; goal ≥ 0.90×)",
-            "samples_per_second.trainer",
-            "samples_per_second.plain_loop",
-            fmt=".1f",
-        ),
-        SpeedRow(
-            "Trainer arithmetic / CPU peak (GFLOP/s)",
-            "achieved_flops.trainer",
-            "peak_flops",
-            scale=1e-9,
-            fmt=".1f",
-        ),
-    ),
-)
-def trainer_throughput(ctx: Context) -> Result:
-    """Samples/s of Trainer vs. a plain loop, and of padding to the longest vs. to max_length.
-
-    Also the arithmetic rate this reaches, estimated as 6 operations per non-embedding parameter
-    per token (:func:`~llmnotes.hardware.training_flops_per_sample`), against the CPU's peak
-    (:func:`~llmnotes.hardware.peak_flops`).
+    Raises:
+        RuntimeError: The command failed; the message ends with its last error lines.
     """
-    splits = sst2_splits(ctx.assets["data"].path)
-    _, data = stratified_split(
-        splits["train"], ctx.settings["examples"] / len(splits["train"]), ctx.seed
-    )
-    config = FinetuneConfig(
-        batch_size=ctx.settings["batch_size"],
-        max_length=ctx.settings["max_length"],
-        seed=ctx.seed,
-        progress=False,
-    )
-    model = ctx.assets["model"].path
-    runs = {
-        "plain_loop": plain_loop_samples_per_second(model, data, config),
-        "trainer": trainer_samples_per_second(model, data, config),
-        "trainer_pad_to_max_length": trainer_samples_per_second(
-            model, data, config, pad_to_max=True
-        ),
-        "trainer_group_by_length": trainer_samples_per_second(
-            model, data, FinetuneConfig(**{**config.__dict__, "group_by_length": True})
-        ),
-    }
-    from llmnotes.finetune import load_model_and_tokenizer
+    import subprocess
+    import sys
+    import tempfile
+    import time
 
-    classifier, tokenizer = load_model_and_tokenizer(model, data.label_names)
-    parameters = sum(p.numel() for p in classifier.parameters())
-    # Embedding lookups do no multiply-adds, so the 6-per-parameter rule counts the rest only.
-    weights = sum(
-        p.numel() for name, p in classifier.named_parameters() if ".embeddings." not in name
-    )
-    encoded = tokenizer(data.texts, truncation=True, max_length=config.max_length)
-    lengths = [len(ids) for ids in encoded["input_ids"]]
-    # Useful work per sample: the real tokens. Padding to max_length does more arithmetic for
-    # the same samples, so its rate is counted at max_length tokens.
-    tokens = {name: statistics.mean(lengths) for name in runs}
-    tokens["trainer_pad_to_max_length"] = config.max_length
-    achieved = {
-        name: rate * training_flops_per_sample(weights, tokens[name]) for name, rate in runs.items()
-    }
-    cpu = cpu_info()
-    peak = peak_flops(cpu)
-    return Result(
-        {
-            "examples": len(data),
-            "samples_per_second": runs,
-            "trainer_over_plain": runs["trainer"] / runs["plain_loop"],
-            "trainer_goal": TRAINER_GOAL,
-            "trainer_meets_goal": runs["trainer"] / runs["plain_loop"] >= TRAINER_GOAL,
-            "dynamic_over_max_length": runs["trainer"] / runs["trainer_pad_to_max_length"],
-            "parameters": parameters,
-            "non_embedding_parameters": weights,
-            "mean_tokens": statistics.mean(lengths),
-            "achieved_flops": achieved,
-            "cpu": cpu,
-            "peak_flops": peak,
-            "trainer_share_of_peak": achieved["trainer"] / peak if peak else None,
-        }
-    )
+    launcher = [sys.executable, "-m", "llmnotes"]
+    if processes > 1:
+        launcher = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node",
+                    str(processes), "-m", "llmnotes"]  # fmt: skip
+    command = [*launcher, "finetune", *arguments, "--quiet", "--offline"]
+    peak = 0
+    with tempfile.TemporaryFile() as errors:
+        child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=errors, env=env)
+        while child.poll() is None:
+            peak = max(peak, peak_memory_bytes(child.pid))
+            time.sleep(0.1)
+        if child.returncode:
+            errors.seek(0)
+            tail = errors.read().decode("utf-8", "replace").strip().splitlines()[-5:]
+            raise RuntimeError(f"{' '.join(command)} failed: " + " / ".join(tail))
+    return peak
 
 
 #: Largest accuracy gap between one and two processes that counts as "the same".
@@ -380,7 +326,7 @@ DISTRIBUTED_TOLERANCE = 0.02
 @experiment(
     "finetuning",
     assets=SST2,
-    settings={"train_examples": 1000, "epochs": 1, "batch_size": 32, "max_length": 64},
+    settings={"train_examples": 1000, "epochs": 1, "lr": 1e-4, "batch_size": 32, "max_length": 64},
 )
 def distributed_parity(ctx: Context) -> Result:
     """The same fine-tuning on one process and on two (torchrun, gloo): dev accuracy of each.
@@ -390,8 +336,6 @@ def distributed_parity(ctx: Context) -> Result:
     """
     import json
     import os
-    import subprocess
-    import sys
     import tempfile
     from pathlib import Path
 
@@ -401,23 +345,18 @@ def distributed_parity(ctx: Context) -> Result:
     s, runs = ctx.settings, {}
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        for name, data in (("train", train), ("dev", splits["validation"])):
-            lines = [f"{label} {text}" for text, label in zip(data.texts, data.labels, strict=True)]
-            (folder / name).write_text("\n".join(lines) + "\n")
+        files = {name: write_examples(folder / name, data)
+                 for name, data in (("train", train), ("dev", splits["validation"]))}  # fmt: skip
         for processes in (1, 2):
-            launcher = [sys.executable, "-m", "llmnotes"]
-            if processes > 1:
-                launcher = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node",
-                            str(processes), "-m", "llmnotes"]  # fmt: skip
             out = folder / f"out{processes}"
-            command = [*launcher, "finetune", "--model", str(ctx.assets["model"].path),
-                       "--train", str(folder / "train"), "--eval", str(folder / "dev"),
-                       "--epochs", str(s["epochs"]),
-                       "--batch-size", str(s["batch_size"] // processes),
-                       "--max-length", str(s["max_length"]), "--seed", str(ctx.seed),
-                       "--output", str(out), "--quiet", "--offline"]  # fmt: skip
+            arguments = ["--model", str(ctx.assets["model"].path),
+                         "--train", str(files["train"]), "--eval", str(files["dev"]),
+                         "--epochs", str(s["epochs"]), "--lr", str(s["lr"]),
+                         "--batch-size", str(s["batch_size"] // processes),
+                         "--max-length", str(s["max_length"]), "--seed", str(ctx.seed),
+                         "--output", str(out)]  # fmt: skip
             env = {**os.environ, "OMP_NUM_THREADS": str(max(1, (os.cpu_count() or 2) // processes))}
-            subprocess.run(command, check=True, capture_output=True, env=env)
+            run_finetune_command(arguments, processes, env)
             runs[processes] = json.loads((out / "metrics.json").read_text())
     gap = abs(runs[1]["validation_accuracy"] - runs[2]["validation_accuracy"])
     return Result(
@@ -429,5 +368,83 @@ def distributed_parity(ctx: Context) -> Result:
             "gap": gap,
             "tolerance": DISTRIBUTED_TOLERANCE,
             "within_tolerance": gap <= DISTRIBUTED_TOLERANCE,
+        }
+    )
+
+
+@experiment(
+    "finetuning",
+    assets=SST2,
+    settings={
+        "train_examples": 2000,
+        "epochs": 2,
+        "lr": 5e-5,
+        "lora_lr": 1e-3,
+        "ranks": [4, 16],
+        "batch_size": 32,
+        "max_length": 64,
+    },
+)
+def lora_vs_full(ctx: Context) -> Result:
+    """Full fine-tuning against LoRA at several ranks, same data and epochs, one run.
+
+    Each run is ``llmnotes finetune`` in its own process (``--lora RANK`` for LoRA), so its peak
+    resident memory is its own. Saved size: the classifier's weights for full fine-tuning, the
+    adapter file (adapters and head) for LoRA, which is what a LoRA run needs to keep.
+    """
+    import json
+    import tempfile
+    from pathlib import Path
+
+    s = ctx.settings
+    splits = sst2_splits(ctx.assets["data"].path)
+    fraction = s["train_examples"] / len(splits["train"])
+    _, train = stratified_split(splits["train"], fraction, ctx.seed)
+    runs: dict[str, dict[str, Any]] = {}
+    variants = [("full", None), *((f"lora {rank}", rank) for rank in s["ranks"])]
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        files = {name: write_examples(folder / name, data)
+                 for name, data in (("train", train), ("dev", splits["validation"]),
+                                    ("test", splits["test"]))}  # fmt: skip
+        for name, rank in ctx.progress(variants, desc="runs"):
+            out = folder / name.replace(" ", "-")
+            arguments = ["--model", str(ctx.assets["model"].path),
+                         "--train", str(files["train"]), "--eval", str(files["dev"]),
+                         "--test", str(files["test"]), "--epochs", str(s["epochs"]),
+                         "--lr", str(s["lr"] if rank is None else s["lora_lr"]),
+                         "--batch-size", str(s["batch_size"]),
+                         "--max-length", str(s["max_length"]), "--seed", str(ctx.seed),
+                         "--output", str(out)]  # fmt: skip
+            if rank is not None:
+                arguments += ["--lora", str(rank)]
+            memory = run_finetune_command(arguments)
+            metrics = json.loads((out / "metrics.json").read_text())
+            saved = out / ("model.safetensors" if rank is None else ADAPTER_FILE)
+            trainable = metrics["trainable_parameters"]
+            runs[name] = {
+                "rank": rank,
+                "trainable_parameters": trainable,
+                "test_accuracy": metrics["test_accuracy"],
+                "validation_accuracy": metrics["validation_accuracy"],
+                "samples_per_second": metrics["train_samples_per_second"],
+                "peak_memory_mib": memory / 2**20,
+                # What training keeps per trainable number: its gradient and AdamW's two moments.
+                "training_state_mib": trainable * 3 * 4 / 2**20,
+                "saved_mib": saved.stat().st_size / 2**20,
+            }
+    full = runs["full"]
+    lora = {name: run for name, run in runs.items() if name != "full"}
+    return Result(
+        {
+            "train_examples": len(train),
+            "runs": runs,
+            "trainable_share": {
+                n: r["trainable_parameters"] / full["trainable_parameters"] for n, r in lora.items()
+            },
+            "accuracy_gap_points": {
+                n: 100 * (full["test_accuracy"] - r["test_accuracy"]) for n, r in lora.items()
+            },
+            "saved_ratio": {n: full["saved_mib"] / r["saved_mib"] for n, r in lora.items()},
         }
     )

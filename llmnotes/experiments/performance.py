@@ -237,3 +237,180 @@ def sequence_scaling(ctx: Context) -> Result:
             )
         },
     )
+
+
+def plain_loop_samples_per_second(model_path: Any, data: Any, config: Any) -> float:
+    """One epoch of a hand-written fp32 PyTorch loop (AdamW, dynamic padding); samples/s."""
+    import torch
+    from transformers import DataCollatorWithPadding
+
+    from llmnotes.finetune import EncodedTexts, load_model_and_tokenizer
+
+    torch.manual_seed(config.seed)
+    model, tokenizer = load_model_and_tokenizer(model_path, data.label_names)
+    loader = torch.utils.data.DataLoader(
+        EncodedTexts(tokenizer, data, config.max_length),
+        batch_size=config.batch_size,
+        shuffle=True,
+        collate_fn=DataCollatorWithPadding(tokenizer),
+    )
+    optimizer = torch.optim.AdamW(
+        model.parameters(), lr=config.lr, weight_decay=config.weight_decay
+    )
+    model.train()
+    start = time.perf_counter()
+    for batch in loader:
+        loss = model(**batch).loss
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return len(data) / (time.perf_counter() - start)
+
+
+#: The variants timed side by side, as changes to :class:`~llmnotes.finetune.FinetuneConfig`'s
+#: defaults (``threads``: torch's thread count). ``fp32`` is the site's earlier default.
+SPEED_VARIANTS: dict[str, dict[str, Any]] = {
+    "fp32": {"precision": "fp32", "group_by_length": False, "fused_adamw": False},
+    "fp32_grouped": {"precision": "fp32", "fused_adamw": False},
+    "bf16": {"precision": "bf16", "group_by_length": False, "fused_adamw": False},
+    "bf16_grouped": {"precision": "bf16", "fused_adamw": False},
+    "default": {},
+    "default_one_thread": {"threads": 1},
+}
+#: Timed on a few steps only, compilation included, with no accuracy (see the page).
+COMPILED_VARIANT = {"compile": True}
+#: The default should train at least this many times as fast as the earlier default (fp32).
+SPEED_GOAL = 2.0
+
+
+def timed_finetune(model: Any, train: Any, test: Any, config: Any, threads: int | None) -> dict:
+    """One epoch of :func:`~llmnotes.finetune.finetune` on ``train``, tested on ``test``."""
+    import tempfile
+    from pathlib import Path
+
+    import torch
+
+    from llmnotes.finetune import finetune
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads or before)
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            # One epoch: nothing is chosen on the evaluation set, so it can be the test set.
+            return finetune(model, train, test, Path(tmp), config)
+    finally:
+        torch.set_num_threads(before)
+
+
+@experiment(
+    "performance",
+    assets={"data": ("sst2",), "model": ("minilm",)},
+    settings={
+        "examples": 2560,
+        "batch_size": 32,
+        "max_length": 64,
+        "compile_examples": 192,
+        "matmul_size": 2048,
+    },
+    speed=(
+        SpeedRow(
+            "fine-tuning: default / fp32 shuffled (samples/s; goal ≥ 2×)",
+            "samples_per_second.default",
+            "samples_per_second.fp32",
+            fmt=".1f",
+        ),
+        SpeedRow(
+            "Trainer fp32 / plain loop (samples/s; goal ≥ 0.90×)",
+            "samples_per_second.fp32",
+            "samples_per_second.plain_loop",
+            fmt=".1f",
+        ),
+    ),
+)
+def finetune_speed(ctx: Context) -> Result:
+    """Fine-tuning MiniLM on SST-2: samples/s and test accuracy of each speed setting, one run.
+
+    Each variant trains one epoch on the same sentences with the same seed and is tested on
+    SST-2's test split; samples/s counts the training epoch only. Beside them: a plain PyTorch
+    loop, ``torch.compile`` on a few steps, the padding share of shuffled and grouped batches,
+    and the measured fp32 and bf16 matrix-product peaks the arithmetic rates are compared with.
+    """
+    import torch
+
+    from llmnotes.classification_data import sst2_splits, stratified_split
+    from llmnotes.finetune import FinetuneConfig, load_model_and_tokenizer, padding_share
+    from llmnotes.hardware import cpu_info, peak_flops, training_flops_per_sample
+    from llmnotes.precision import matmul_flops
+
+    s = ctx.settings
+    splits = sst2_splits(ctx.assets["data"].path)
+    train_all, test = splits["train"], splits["test"]
+    _, train = stratified_split(train_all, s["examples"] / len(train_all), ctx.seed)
+    model = ctx.assets["model"].path
+    base = {"batch_size": s["batch_size"], "max_length": s["max_length"], "seed": ctx.seed,
+            "epochs": 1, "progress": False}  # fmt: skip
+    rates, accuracy, precision = {}, {}, {}
+    for name, change in ctx.progress(list(SPEED_VARIANTS.items()), desc="variants"):
+        change = dict(change)
+        threads = change.pop("threads", None)
+        metrics = timed_finetune(model, train, test, FinetuneConfig(**base, **change), threads)
+        rates[name] = metrics["train_samples_per_second"]
+        accuracy[name] = metrics["validation_accuracy"]
+        precision[name] = metrics["precision"]
+    rates["plain_loop"] = plain_loop_samples_per_second(
+        model, train, FinetuneConfig(**base, precision="fp32")
+    )
+    compiled = None
+    if s["compile_examples"]:
+        few = train.subset(list(range(s["compile_examples"])))
+        config = FinetuneConfig(**base, **COMPILED_VARIANT)
+        compiled = timed_finetune(model, few, test.subset(list(range(32))), config, None)
+        rates["default_compiled"] = compiled["train_samples_per_second"]
+    classifier, tokenizer = load_model_and_tokenizer(model, train.label_names)
+    # Embedding lookups do no multiply-adds, so the 6-per-parameter rule counts the rest only.
+    weights = sum(
+        p.numel() for name, p in classifier.named_parameters() if ".embeddings." not in name
+    )
+    lengths = [len(ids) for ids in tokenizer(train.texts, truncation=True,
+                                             max_length=s["max_length"])["input_ids"]]  # fmt: skip
+    mean_tokens = statistics.mean(lengths)
+    peaks = {
+        "fp32": matmul_flops(torch.float32, s["matmul_size"]),
+        "bf16": matmul_flops(torch.bfloat16, s["matmul_size"]),
+    }
+    achieved = {n: r * training_flops_per_sample(weights, mean_tokens) for n, r in rates.items()}
+    run_precision = {**precision, "plain_loop": "fp32", "default_compiled": precision["default"]}
+    cpu = cpu_info()
+    nominal = peak_flops(cpu)
+    return Result(
+        {
+            "examples": len(train),
+            "test_examples": len(test),
+            "samples_per_second": rates,
+            "test_accuracy": accuracy,
+            "precision": precision,
+            "threads": torch.get_num_threads(),
+            "default_over_fp32": rates["default"] / rates["fp32"],
+            "speed_goal": SPEED_GOAL,
+            "meets_speed_goal": rates["default"] / rates["fp32"] >= SPEED_GOAL,
+            "accuracy_change_points": 100 * (accuracy["default"] - accuracy["fp32"]),
+            "trainer_over_plain": rates["fp32"] / rates["plain_loop"],
+            "compile_examples": s["compile_examples"] if compiled else 0,
+            "padding_share": {
+                "shuffled": padding_share(lengths, s["batch_size"], False, ctx.seed),
+                "grouped": padding_share(lengths, s["batch_size"], True, ctx.seed),
+            },
+            "mean_tokens": mean_tokens,
+            "non_embedding_parameters": weights,
+            "parameters": sum(p.numel() for p in classifier.parameters()),
+            "achieved_flops": achieved,
+            "measured_peak_flops": peaks,
+            "bf16_over_fp32_peak": peaks["bf16"] / peaks["fp32"],
+            "share_of_measured_peak": {n: a / peaks[run_precision[n]] for n, a in achieved.items()},
+            "nominal_peak_flops": nominal,
+            "share_of_nominal_peak": {n: a / nominal for n, a in achieved.items()}
+            if nominal
+            else None,
+            "cpu": cpu,
+        }
+    )
