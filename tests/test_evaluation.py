@@ -31,7 +31,8 @@ def test_scores_follow_sklearns_definitions():
 
 def test_a_saved_classifier_scores_what_fine_tuning_reported(trained):
     folder, test, metrics = trained
-    result = evaluate_classifier(folder, test, max_length=32)
+    # The batches fine-tuning evaluated (twice its batch size, shortest first), so the same sums.
+    result = evaluate_classifier(folder, test, batch_size=16, max_length=32)
     assert result.accuracy == pytest.approx(metrics["test_accuracy"], abs=1e-9)
     assert result.f1 == pytest.approx(metrics["test_f1"], abs=1e-9)
     assert result.loss == pytest.approx(metrics["test_loss"], abs=1e-5)
@@ -75,3 +76,11 @@ def test_the_evaluate_command_prints_the_tables_and_writes_json(trained, tmp_pat
     spam.write_text("text,label\nbuy now,spam\nhello,ham\n")
     assert main(["evaluate", "--model", str(folder), "--test", str(spam), "--offline"]) == 2
     assert "knows ['neg', 'pos']" in capsys.readouterr().err
+
+
+def test_fp32_and_bf16_evaluations_agree(trained):
+    folder, test, _ = trained
+    fp32 = evaluate_classifier(folder, test, max_length=32, precision="fp32")
+    auto = evaluate_classifier(folder, test, max_length=32)
+    assert auto.loss == pytest.approx(fp32.loss, rel=0.02)  # bf16: 2 to 3 significant digits
+    assert abs(auto.accuracy - fp32.accuracy) <= 2 / len(test)
