@@ -54,6 +54,16 @@ class Evaluation:
         return asdict(self)
 
 
+def batches_shortest_first(lengths: list[int], batch_size: int) -> list[list[int]]:
+    """Indices in batches of ``batch_size``, shortest first, so each batch pads to similar lengths.
+
+    >>> batches_shortest_first([5, 1, 3, 2], 2)
+    [[1, 3], [2, 0]]
+    """
+    order = sorted(range(len(lengths)), key=lengths.__getitem__)
+    return [order[start : start + batch_size] for start in range(0, len(order), batch_size)]
+
+
 def label_ids(names: Iterable[str], id2label: Mapping[int, str]) -> list[int]:
     """The model's id for each label name, matched without regard to case.
 
@@ -131,7 +141,7 @@ def evaluate_classifier(
     import torch
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
-    from llmnotes.precision import training_precision
+    from llmnotes.precision import autocast, training_precision
 
     tokenizer = AutoTokenizer.from_pretrained(str(model))
     classifier = AutoModelForSequenceClassification.from_pretrained(
@@ -141,13 +151,10 @@ def evaluate_classifier(
     mapping = label_ids(data.label_names, id2label)
     labels = np.array([mapping[y] for y in data.labels])
     encoded = tokenizer(data.texts, truncation=True, max_length=max_length)
-    order = sorted(range(len(data)), key=lambda i: len(encoded["input_ids"][i]))
-    starts = range(0, len(data), batch_size)
+    batches = batches_shortest_first([len(ids) for ids in encoded["input_ids"]], batch_size)
     logits = torch.zeros(len(data), len(id2label))
-    bf16 = training_precision(precision)[0] == "bf16"
-    with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
-        for start in progress(starts) if progress else starts:
-            chosen = order[start : start + batch_size]
+    with torch.no_grad(), autocast(training_precision(precision)[0]):
+        for chosen in progress(batches) if progress else batches:
             features = [{k: v[i] for k, v in encoded.items()} for i in chosen]
             batch = tokenizer.pad(features, return_tensors="pt")
             logits[chosen] = classifier(**batch).logits.float()

@@ -285,6 +285,16 @@ def complete_checkpoint(folder: Path) -> bool:
     return True
 
 
+def checkpoint_step(folder: str | Path | None) -> int | None:
+    """The step a ``checkpoint-N`` folder was saved at (``None`` for another name).
+
+    >>> checkpoint_step("out/checkpoints/checkpoint-126"), checkpoint_step("out/tmp")
+    (126, None)
+    """
+    step = Path(folder).name.rpartition("-")[2] if folder else ""
+    return int(step) if step.isdigit() else None
+
+
 def checkpoint_to_resume(output: Path, fingerprint: str) -> tuple[Path | None, list[str]]:
     """The newest complete checkpoint of this run in ``output/checkpoints``, and notes on others.
 
@@ -297,9 +307,7 @@ def checkpoint_to_resume(output: Path, fingerprint: str) -> tuple[Path | None, l
     """
     folder = output / "checkpoints"
     found = sorted(
-        folder.glob("checkpoint-*"),
-        key=lambda p: int(p.name.rpartition("-")[2]) if p.name.rpartition("-")[2].isdigit() else -1,
-        reverse=True,
+        folder.glob("checkpoint-*"), key=lambda p: checkpoint_step(p) or -1, reverse=True
     )
     if found and read_run(folder) != fingerprint:
         raise CheckpointError(
@@ -385,6 +393,7 @@ class _EpochClock:
         class EpochClock(TrainerCallback):
             def __init__(self) -> None:
                 self.seconds = 0.0
+                self.epochs = 0  # timed here: a resumed run's earlier epochs are not
                 self.started: float | None = None
 
             def on_epoch_begin(self, args: Any, state: Any, control: Any, **kw: Any) -> None:
@@ -393,6 +402,7 @@ class _EpochClock:
             def on_epoch_end(self, args: Any, state: Any, control: Any, **kw: Any) -> None:
                 if self.started is not None:
                     self.seconds += time.perf_counter() - self.started
+                    self.epochs += 1
                     self.started = None
 
         return EpochClock()
@@ -618,17 +628,16 @@ def _finetune(
     (output / "checkpoints").mkdir(parents=True, exist_ok=True)
     (output / "checkpoints" / RUN_FILE).write_text(json.dumps({"fingerprint": fingerprint}))
     start = time.perf_counter()
-    trained = trainer.train(resume_from_checkpoint=str(resume_from) if resume_from else None)
+    trainer.train(resume_from_checkpoint=str(resume_from) if resume_from else None)
     wall = time.perf_counter() - start
     if guard.diverged_at is not None:
         raise TrainingDiverged(
             f"the training loss became NaN or infinite by step {guard.diverged_at} (learning "
             f"rate {config.lr:g}); nothing was saved: lower --lr (try 5e-5)"
         )
-    epochs_done = trained.metrics.get("epoch", config.epochs)
     metrics: dict[str, Any] = {
-        # Training only: the epochs' wall time without the evaluations and checkpoints between.
-        "train_samples_per_second": len(train) * epochs_done / max(clock.seconds, 1e-9),
+        # Training only: the epochs this process ran, without the evaluations and saves between.
+        "train_samples_per_second": len(train) * clock.epochs / max(clock.seconds, 1e-9),
         "train_seconds": wall,
         "world_size": int(arguments.world_size),
         "trainable_parameters": trainable,
@@ -659,12 +668,11 @@ def kept_evaluation(state: Any) -> dict[str, Any] | None:
 
     ``None`` when there is no such entry (no checkpoint was kept, or its log was lost).
     """
-    best = getattr(state, "best_model_checkpoint", None)
-    step = Path(best).name.rpartition("-")[2] if best else ""
-    if not step.isdigit():
+    step = checkpoint_step(getattr(state, "best_model_checkpoint", None))
+    if step is None:
         return None
     for entry in reversed(state.log_history):
-        if entry.get("step") == int(step) and all(
+        if entry.get("step") == step and all(
             f"eval_{k}" in entry for k in ("accuracy", "f1", "loss")
         ):
             return entry

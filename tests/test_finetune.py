@@ -209,7 +209,7 @@ def test_bf16_falls_back_to_fp32_where_the_hardware_lacks_it(tmp_path, monkeypat
     from llmnotes.precision import training_precision
 
     assert training_precision("fp32", supported=True) == ("fp32", None)
-    assert training_precision("auto", supported=True) == ("bf16", None)
+    assert training_precision("auto", supported=True, faster=True) == ("bf16", None)
     assert training_precision("auto", supported=False) == ("fp32", None)
     precision, note = training_precision("bf16", supported=False)
     assert precision == "fp32" and "no native bf16" in note

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import statistics
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -86,30 +87,25 @@ def mean_pooled_embeddings(model_path: Any, texts: list[str], batch: int = 64) -
     """MiniLM sentence embeddings: the mean of the last hidden states over real tokens.
 
     The texts are embedded shortest first (each batch padded to a similar length), under bf16
-    autocast where the hardware has it; the rows come back in the order of ``texts``.
+    autocast where it is faster (as fine-tuning picks it); the rows come back in the order of
+    ``texts``.
     """
     import torch
     from transformers import AutoModel, AutoTokenizer
 
-    from llmnotes.precision import bf16_supported
+    from llmnotes.evaluation import batches_shortest_first
+    from llmnotes.precision import autocast, training_precision
 
     tokenizer = AutoTokenizer.from_pretrained(str(model_path))
     model = AutoModel.from_pretrained(str(model_path), use_safetensors=True).eval()
-    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    encoded = tokenizer(texts, truncation=True, max_length=64)
     rows = np.zeros((len(texts), model.config.hidden_size), dtype=np.float32)
-    autocast = torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16_supported())
-    with torch.no_grad(), autocast:
-        for start in range(0, len(texts), batch):
-            chosen = order[start : start + batch]
-            encoded = tokenizer(
-                [texts[i] for i in chosen],
-                padding=True,
-                truncation=True,
-                max_length=64,
-                return_tensors="pt",
-            )
-            hidden = model(**encoded).last_hidden_state
-            rows[chosen] = mean_pool(hidden, encoded["attention_mask"]).float().numpy()
+    with torch.no_grad(), autocast(training_precision("auto")[0]):
+        for chosen in batches_shortest_first([len(ids) for ids in encoded["input_ids"]], batch):
+            features = [{k: v[i] for k, v in encoded.items()} for i in chosen]
+            padded = tokenizer.pad(features, return_tensors="pt")
+            hidden = model(**padded).last_hidden_state
+            rows[chosen] = mean_pool(hidden, padded["attention_mask"]).float().numpy()
     return rows
 
 
@@ -180,7 +176,6 @@ def lr_epochs_grid(ctx: Context) -> Result:
     ``max_length``) costs the most accuracy: week 1's "tweaks" in one table.
     """
     import tempfile
-    from pathlib import Path
 
     from llmnotes import week1
 
@@ -236,7 +231,6 @@ def pang_lee_cv(ctx: Context) -> Result:
     """5-fold cross-validation on 200 sentences: the packaged-only fallback, with error bars."""
     import random
     import tempfile
-    from pathlib import Path
 
     data = pang_lee_data(ctx.assets["data"].path)
     order = list(range(len(data)))
@@ -278,7 +272,7 @@ def write_examples(path: Any, data: LabelledData) -> Any:
 def peak_memory_bytes(pid: int) -> int:
     """The peak resident memory of a running process so far (``VmHWM``; 0 once it is gone)."""
     try:
-        status = open(f"/proc/{pid}/status", encoding="ascii").read()  # noqa: SIM115
+        status = Path(f"/proc/{pid}/status").read_text(encoding="ascii")
     except OSError:
         return 0
     found = re.search(r"^VmHWM:\s*(\d+) kB", status, re.M)
@@ -337,7 +331,6 @@ def distributed_parity(ctx: Context) -> Result:
     import json
     import os
     import tempfile
-    from pathlib import Path
 
     splits = sst2_splits(ctx.assets["data"].path)
     fraction = ctx.settings["train_examples"] / len(splits["train"])
@@ -394,7 +387,6 @@ def lora_vs_full(ctx: Context) -> Result:
     """
     import json
     import tempfile
-    from pathlib import Path
 
     s = ctx.settings
     splits = sst2_splits(ctx.assets["data"].path)

@@ -340,7 +340,7 @@ def finetune_speed(ctx: Context) -> Result:
     from llmnotes.classification_data import sst2_splits, stratified_split
     from llmnotes.finetune import FinetuneConfig, load_model_and_tokenizer, padding_share
     from llmnotes.hardware import cpu_info, peak_flops, training_flops_per_sample
-    from llmnotes.precision import matmul_flops
+    from llmnotes.precision import BF16_MIN_SPEEDUP, cpu_bf16_flags, matmul_flops
 
     s = ctx.settings
     splits = sst2_splits(ctx.assets["data"].path)
@@ -412,5 +412,9 @@ def finetune_speed(ctx: Context) -> Result:
             if nominal
             else None,
             "cpu": cpu,
+            # Why auto chose what it chose: the CPU's bf16 instruction sets and the margin.
+            "cpu_bf16_flags": cpu_bf16_flags(),
+            "bf16_min_speedup": BF16_MIN_SPEEDUP,
+            "auto_chose_bf16": precision["default"] == "bf16",
         }
     )
