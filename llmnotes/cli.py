@@ -727,7 +727,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--precision",
         choices=PRECISIONS,
         default="auto",
-        help="auto: bf16 autocast where the hardware has it, else fp32 (default: auto)",
+        help="auto: bf16 autocast where it measures faster than fp32 here, else fp32; bf16: "
+        "bf16 wherever the hardware has it (default: auto)",
     )
     tune.add_argument(
         "--lora",

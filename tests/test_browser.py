@@ -2,8 +2,9 @@
 
 The site is served under ``/llmnotes/`` with GitHub Pages' 404 behaviour. Every page loads in
 both palettes with no console errors and no failed or off-site requests, images load, axe-core
-finds no serious or critical accessibility violation, math is rendered as MathML, search answers,
-and the interactive figures respond (and fall back to their SVG). Screenshots of every page go to
+finds no serious or critical accessibility violation, math is rendered by KaTeX (wide formulas
+scroll with a cue), search answers, and the interactive figures respond (and fall back to their
+SVG). Screenshots of every page go to
 ``test-artifacts/screenshots/`` and the axe results to ``test-artifacts/axe.json``.
 """
 
@@ -208,15 +209,56 @@ def test_unknown_address_gets_the_404_page_with_working_links(browser, site_url)
     assert not problems, problems
 
 
-def test_math_is_rendered_not_raw(browser, site_url):
-    problems: list[str] = []
-    page = open_page(browser, site_url + "/", problems)
-    assert page.locator("math").count() >= 1
-    box = page.locator("math[display=block]").first.bounding_box()
-    assert box and box["height"] > 20, "display math has no rendered height"
-    text = page.locator("article").inner_text()
-    assert "\\(" not in text and "\\frac" not in text and "$$" not in text
+#: For each display formula: whether KaTeX rendered it in the scrolling box, whether it is wider
+#: than the box, and whether the box then scrolls and shows its shadow cue.
+MATH_BOXES = """() => Array.from(document.querySelectorAll('.katex-display')).map(d => {
+  const box = d.closest('.llmnotes-math');
+  const style = box && getComputedStyle(box);
+  return {boxed: !!box, wide: !!box && box.scrollWidth > box.clientWidth + 1,
+          scrolls: !!box && ['auto', 'scroll'].includes(style.overflowX),
+          cue: !!box && style.backgroundImage.includes('radial-gradient'),
+          text: d.textContent.slice(0, 40)};
+})"""
+
+
+def test_math_renders_everywhere_and_wide_formulas_show_they_scroll(browser, site_url, built_site):
+    failures: list[str] = []
+    wide = 0
+    for path in site_pages(built_site):
+        problems: list[str] = []
+        page = open_page(browser, site_url + path, problems)
+        for width in (1280, 390):
+            page.set_viewport_size({"width": width, "height": 900})
+            text = page.locator("article").inner_text()
+            if "\\(" in text or "\\[" in text or "$$" in text or "\\frac" in text:
+                failures.append(f"{path} at {width} px: raw LaTeX shows")
+            if page.locator(".katex-error").count():
+                failures.append(f"{path} at {width} px: a KaTeX error node")
+            for formula in page.evaluate(MATH_BOXES):
+                where = f"{path} at {width} px: {formula['text']!r}"
+                if not formula["boxed"]:
+                    failures.append(f"{where} is not in a scrolling box")
+                elif formula["wide"]:
+                    wide += 1
+                    if not (formula["scrolls"] and formula["cue"]):
+                        failures.append(f"{where} is wider than its column with no scroll cue")
+        page.close()
+    assert not failures, "\n".join(failures)
+    assert wide, "no formula was wider than its column at 390 px: the cue went untested"
+
+
+def test_the_lstm_equations_render_as_aligned_rows(browser, site_url):
+    page = open_page(browser, site_url + "/rnns/", [])
+    lstm = page.locator(".llmnotes-math", has_text="tanh").filter(has_text="odot").first
+    rows = lstm.locator("math mtr").count()
+    # The visible rendering: every "=" of the six rows at one horizontal position.
+    equals = lstm.evaluate(
+        "box => Array.from(box.querySelectorAll('.katex-html .mrel')).filter(r =>"
+        " r.textContent === '=').map(r => Math.round(r.getBoundingClientRect().left))"
+    )
     page.close()
+    assert rows == 6
+    assert len(equals) == 6 and len(set(equals)) == 1, equals
 
 
 def test_home_shows_week1_table_with_stored_value(browser, site_url):

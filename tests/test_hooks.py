@@ -11,7 +11,9 @@ from llmnotes.pipeline.pages import UNTESTED_NOTE
 def test_hook_logs_missing_metric_as_warning(tmp_path, caplog):
     (tmp_path / "generated").mkdir()
     mkdocs_hooks.on_pre_build({"docs_dir": str(tmp_path)})
-    page = SimpleNamespace(file=SimpleNamespace(src_uri="topic/page.md"), url="topic/page/")
+    page = SimpleNamespace(
+        file=SimpleNamespace(src_uri="topic/page.md"), meta={}, url="topic/page/"
+    )
     with caplog.at_level(logging.WARNING, logger="mkdocs.plugins.llmnotes"):
         mkdocs_hooks.on_page_markdown('{{ metric("a.b", "c") }}', page, {}, None)
     assert "topic/page.md: no stored result for experiment 'a.b'" in caplog.text
@@ -22,7 +24,7 @@ def test_hook_strips_settings_and_fills_values(tmp_path):
 
     MetricsStore(tmp_path / "generated" / "metrics.json").put("a.b", "", Entry({"c": 3}, {}))
     mkdocs_hooks.on_pre_build({"docs_dir": str(tmp_path)})
-    page = SimpleNamespace(file=SimpleNamespace(src_uri="index.md"), url="")
+    page = SimpleNamespace(file=SimpleNamespace(src_uri="index.md"), meta={}, url="")
     out = mkdocs_hooks.on_page_markdown(
         '```python test="skip"\nx\n```\n{{ metric("a.b", "c") }}', page, {}, None
     )
@@ -33,14 +35,29 @@ def test_hook_strips_settings_and_fills_values(tmp_path):
 def test_topic_page_gets_its_notebook_links_under_the_title(tmp_path):
     (tmp_path / "generated").mkdir()
     mkdocs_hooks.on_pre_build({"docs_dir": str(tmp_path)})
-    page = SimpleNamespace(file=SimpleNamespace(src_uri="rnns.md"), url="rnns/")
+    page = SimpleNamespace(file=SimpleNamespace(src_uri="rnns.md"), meta={}, url="rnns/")
     out = mkdocs_hooks.on_page_markdown("# RNNs\n\nText.\n", page, {}, None)
     title, links, rest = out.split("\n\n", 2)
     assert title == "# RNNs"
     assert 'class="llmnotes-notebook-links"' in links and "../notebooks/rnns/rnns.ipynb" in links
     assert rest.strip() == "Text."
-    other = SimpleNamespace(file=SimpleNamespace(src_uri="glossary.md"), url="glossary/")
+    other = SimpleNamespace(file=SimpleNamespace(src_uri="glossary.md"), meta={}, url="glossary/")
     assert "notebook-links" not in mkdocs_hooks.on_page_markdown("# G\n", other, {}, None)
+
+
+def test_learning_pages_rank_above_api_pages_and_front_matter_wins(tmp_path):
+    (tmp_path / "generated").mkdir()
+    mkdocs_hooks.on_pre_build({"docs_dir": str(tmp_path)})
+    pages = {
+        uri: SimpleNamespace(file=SimpleNamespace(src_uri=uri), meta=meta, url="x/")
+        for uri, meta in (("rnns.md", {}), ("reference/llmnotes.bpe.md", {}),
+                          ("glossary.md", {"search": {"boost": 5}}))
+    }  # fmt: skip
+    for page in pages.values():
+        mkdocs_hooks.on_page_markdown("# T\n", page, {}, None)
+    boosts = {uri: page.meta["search"]["boost"] for uri, page in pages.items()}
+    assert boosts["rnns.md"] > 1 > boosts["reference/llmnotes.bpe.md"]
+    assert boosts["glossary.md"] == 5
 
 
 def test_notebook_cache_folder_is_keyed_on_the_code_and_old_ones_pruned(tmp_path, monkeypatch):

@@ -8,7 +8,6 @@ from llmnotes.pipeline.pages import (
     UNTESTED_NOTE,
     ReferenceFiller,
     format_value,
-    render_math,
     strip_test_settings,
 )
 
@@ -147,19 +146,6 @@ def test_pages_use_only_the_fence_settings_the_tests_read():
     assert used <= set(FENCE_KEYS), f"unknown fence settings: {used - set(FENCE_KEYS)}"
 
 
-def test_render_math_turns_latex_into_mathml():
-    html = (
-        '<p><span class="arithmatex">\\(a &lt; b\\)</span></p>'
-        '<div class="arithmatex">\\[\n\\frac{u \\cdot v}{\\|u\\|}\n\\]</div>'
-    )
-    out = render_math(html)
-    assert "arithmatex" not in out and "\\(" not in out
-    assert '<math xmlns="http://www.w3.org/1998/Math/MathML" display="inline">' in out
-    assert 'tabindex="0" xmlns="http://www.w3.org/1998/Math/MathML" display="block"' in out
-    assert "<mfrac>" in out and out.count("tabindex") == 1
-    assert "<mo>&#x0003C;</mo>" in out  # the comparison survives as an escaped operator
-
-
 def test_claims_render_nothing_while_true_and_fail_when_false(filler):
     assert filler.claim("t.e", "n", ">", 30000) == ""
     assert filler.claim("t.e", "n", "<=", "n") == ""
@@ -177,6 +163,19 @@ def test_claims_scale_the_right_side(filler):
     assert filler.claim("t.e", "n", "<", 2 * n, factor=0.55) == ""  # "about half" of 2n
     with pytest.raises(MissingMetric, match=r"0.45 × "):
         filler.claim("t.e", "n", "<", 2 * n, factor=0.45)
+
+
+def test_verdicts_render_the_words_that_are_true_either_way(filler):
+    n = filler.store.value("t.e", "n")
+    assert filler.verdict("t.e", "n", ">", n - 1, "more", "fewer") == "more"
+    assert filler.verdict("t.e", "n", ">", n + 1, "more", "fewer") == "fewer"
+    assert filler.verdict("t.e", "n", "<", 2 * n, "under half", "half or more", factor=0.5) == (
+        "half or more"
+    )
+    with pytest.raises(MissingMetric, match="unknown relation"):
+        filler.verdict("t.e", "n", "≈", 1, "a", "b")
+    out = filler.fill('bf16 is {{ verdict("t.e", "n", ">", 1, "faster", "slower") }}.', print)
+    assert out == "bf16 is faster."
 
 
 def test_settings_render_from_the_provenance(filler):

@@ -143,7 +143,7 @@ def test_every_abbreviation_has_a_glossary_entry():
         r"^\*\[(.+?)\]:", (ROOT / "includes" / "abbreviations.md").read_text(), re.M
     )
     glossary = (ROOT / "docs" / "glossary.md").read_text()
-    terms = set(re.findall(r"^(\S.*)\n:   ", glossary, re.M))
+    terms = set(re.findall(r"^## (.+)$", glossary, re.M))
     assert len(abbreviations) >= 20
     missing = [a for a in abbreviations if a not in terms and a.removesuffix("s") not in terms]
     assert not missing, f"add these to docs/glossary.md: {missing}"

@@ -413,7 +413,7 @@ def finetune_speed(ctx: Context) -> Result:
             else None,
             "cpu": cpu,
             # Why auto chose what it chose: the CPU's bf16 instruction sets and the margin.
-            "cpu_bf16_flags": cpu_bf16_flags(),
+            "cpu_bf16_instructions": ", ".join(cpu_bf16_flags()) or "none",
             "bf16_min_speedup": BF16_MIN_SPEEDUP,
             "auto_chose_bf16": precision["default"] == "bf16",
         }

@@ -13,6 +13,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+from llmnotes.pipeline.formulas import MathError, render_math
 from llmnotes.pipeline.metrics import MetricsStore, MetricsStoreError
 from llmnotes.pipeline.notebooks import (
     execution_fingerprint,
@@ -20,11 +21,16 @@ from llmnotes.pipeline.notebooks import (
     notebooks_nav,
     pin_notebooks,
 )
-from llmnotes.pipeline.pages import ReferenceFiller, render_math, strip_test_settings
+from llmnotes.pipeline.pages import ReferenceFiller, strip_test_settings
 from llmnotes.pipeline.site_config import reference_nav, reference_pages
 
 #: The nav sections the hook fills, by title, with what fills them.
 GENERATED_SECTIONS = {"Notebooks": notebooks_nav, "API reference": reference_nav}
+
+#: Search ranking (Material's per-page ``search.boost``): a learner's query should find the page
+#: that teaches the idea before the API page of a module that mentions it.
+SEARCH_BOOST = {"reference/": 0.3}
+LEARNING_BOOST = 2.0
 
 log = logging.getLogger("mkdocs.plugins.llmnotes")
 _store: MetricsStore | None = None
@@ -110,10 +116,23 @@ def on_pre_build(config: Any) -> None:
         raise PluginError(str(error)) from None
 
 
+def search_boost(src_uri: str) -> float:
+    """How much the site's search favours a page, by where it lives.
+
+    >>> search_boost("tokenization.md"), search_boost("reference/llmnotes.bpe.md")
+    (2.0, 0.3)
+    """
+    prefix = next((p for p in SEARCH_BOOST if src_uri.startswith(p)), None)
+    return SEARCH_BOOST[prefix] if prefix else LEARNING_BOOST
+
+
 def on_page_markdown(markdown: str, page: Any, config: Any, files: Any) -> str:
-    """Strip test-only fence settings, fill references, link the page's notebook."""
+    """Strip test-only fence settings, fill references, link the page's notebook, rank it."""
     assert _store is not None, "on_pre_build did not run"
     where = page.file.src_uri
+    search = page.meta.setdefault("search", {})
+    if isinstance(search, dict):  # a page's own front matter wins
+        search.setdefault("boost", search_boost(where))
     prefix = "../" * where.count("/")
     filler = ReferenceFiller(_store, docs_prefix=prefix, docs=_store.path.parent.parent)
     markdown = filler.fill(
@@ -127,12 +146,16 @@ def on_page_markdown(markdown: str, page: Any, config: Any, files: Any) -> str:
 
 
 def on_page_content(html: str, page: Any, config: Any, files: Any) -> str:
-    """Render LaTeX math to MathML; give notebook pages their Colab and download links."""
+    """Render the page's math with KaTeX; give notebook pages their Colab and download links."""
     where = page.file.src_uri
     if where.endswith(".ipynb") and (links := notebook_links(where, site_root_prefix(page))):
         end = html.find("</h1>")
         html = links + html if end < 0 else f"{html[: end + 5]}\n{links}{html[end + 5 :]}"
-    return render_math(html)
+    try:
+        return render_math(html)
+    except MathError as error:
+        log.warning(f"{where}: {error}")  # a warning fails the strict build, naming the page
+        return html
 
 
 def on_post_build(config: Any) -> None:

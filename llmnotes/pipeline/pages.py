@@ -1,10 +1,9 @@
-r"""Page transforms applied at build time: stored numbers, figures, provenance and math.
+r"""Page transforms applied at build time: stored numbers, figures and provenance.
 
 Pages write ``{{ metric("experiment", "value") }}``, ``{{ figure("experiment", "name") }}`` and
 ``{{ provenance("experiment") }}``; :func:`fill_references` replaces them with what the metrics
-store holds (outside fenced code blocks). :func:`strip_test_settings` removes the fence settings
-only the tests read, and :func:`render_math` turns LaTeX into MathML so no script or font has to be
-fetched to show an equation.
+store holds (outside fenced code blocks), and :func:`strip_test_settings` removes the fence
+settings only the tests read. Math is rendered by :mod:`llmnotes.pipeline.formulas`.
 
 Examples:
     >>> strip_test_settings('```python requires="minilm"\nprint(1)\n```')
@@ -53,10 +52,6 @@ FENCE = re.compile(
 FENCE_KEYS = ("test", "requires")
 FENCE_SETTINGS = re.compile(
     r"^( *(?:`{3,}|~{3,}) *[\w+-]+)((?: +(?:" + "|".join(FENCE_KEYS) + r')="[^"]*")+) *$', re.M
-)
-MATH = re.compile(
-    r'<(?P<tag>span|div) class="arithmatex">\s*\\(?P<open>[(\[])(?P<tex>.*?)\\[)\]]\s*</(?P=tag)>',
-    re.S,
 )
 
 
@@ -305,6 +300,50 @@ class ReferenceFiller:
         Raises:
             MissingMetric: The claim does not hold, or a value is not stored.
         """
+        a, b, holds = self._compare(experiment, left, relation, right, other, factor)
+        if not holds:
+            raise MissingMetric(
+                f"the page claims {experiment} {left} {relation} {factor:g} × {right}, but the "
+                "store has "
+                f"{a:.6g} and {b:.6g}: rewrite the sentence"
+            )
+        return ""
+
+    @macro
+    def verdict(
+        self,
+        experiment: str,
+        left: str,
+        relation: str,
+        right: str | float,
+        if_true: str,
+        if_false: str,
+        other: str | None = None,
+        factor: float = 1.0,
+    ) -> str:
+        """Render the words that state a stored comparison truly, whichever way it comes out.
+
+        For results that depend on the machine, where a :meth:`claim` would fail the build on
+        another one: ``{{ verdict("exp", "speedup", ">", 1, "faster", "slower") }}`` renders
+        ``faster`` while the stored speedup is above 1 and ``slower`` otherwise. The arguments
+        are :meth:`claim`'s.
+        """
+        return (
+            if_true
+            if self._compare(experiment, left, relation, right, other, factor)[2]
+            else if_false
+        )
+
+    def _compare(
+        self,
+        experiment: str,
+        left: str,
+        relation: str,
+        right: str | float,
+        other: str | None,
+        factor: float,
+    ) -> tuple[float, float, bool]:
+        """The two stored sides of a comparison and whether ``relation`` holds between them."""
         checks = {"<": float.__lt__, "<=": float.__le__, ">": float.__gt__, ">=": float.__ge__}
         if relation not in checks:
             raise MissingMetric(f"claim: unknown relation {relation!r}; use one of {list(checks)}")
@@ -312,13 +351,7 @@ class ReferenceFiller:
         b = factor * float(
             right if not isinstance(right, str) else self.store.value(other or experiment, right)
         )
-        if not checks[relation](a, b):
-            raise MissingMetric(
-                f"the page claims {experiment} {left} {relation} {factor:g} × {right}, but the "
-                "store has "
-                f"{a:.6g} and {b:.6g}: rewrite the sentence"
-            )
-        return ""
+        return a, b, checks[relation](a, b)
 
     @macro
     def provenance(self, experiment: str, asset: str | None = None) -> str:
@@ -375,17 +408,3 @@ class ReferenceFiller:
             last = fence.end()
         pieces.append(pattern.sub(replace, markdown[last:]))
         return "".join(pieces)
-
-
-def render_math(page_html: str) -> str:
-    r"""Replace arithmatex's ``\(…\)`` and ``\[…\]`` spans with MathML, rendered at build time."""
-    from latex2mathml.converter import convert
-
-    def replace(match: re.Match[str]) -> str:
-        tex = html.unescape(match.group("tex")).strip()
-        if match.group("open") == "(":
-            return convert(tex, display="inline")
-        # A wide equation scrolls sideways; tabindex lets keyboard users scroll it too.
-        return convert(tex, display="block").replace("<math ", '<math tabindex="0" ', 1)
-
-    return MATH.sub(replace, page_html)
