@@ -449,8 +449,11 @@ MAX_ATTENTION_TOKENS = 128
 def cmd_attention(args: argparse.Namespace) -> int:
     """Write a heat map of one attention head (or all heads of a layer) for a text."""
     _decide_offline(args.offline)
-    from llmnotes.experiments.transformers import attention_heatmap, attention_weights
-    from llmnotes.figures import new_figure
+    from llmnotes.experiments.transformers import (
+        attention_grid,
+        attention_heatmap,
+        attention_weights,
+    )
     from llmnotes.pipeline.assets import resolve
     from llmnotes.pipeline.metrics import save_svg
 
@@ -473,9 +476,7 @@ def cmd_attention(args: argparse.Namespace) -> int:
     if args.head is not None and not 0 <= args.head < heads:
         raise UsageError(f"--head must be between 0 and {heads - 1}")
     if args.head is None:
-        fig, axes = new_figure(3, heads // 3, figsize=(11.0, 8.6))
-        for head, ax in enumerate(axes.flat):
-            attention_heatmap(attentions[args.layer][head], tokens, f"head {head}", ax=ax)
+        fig = attention_grid(attentions[args.layer], f"All {heads} heads of layer {args.layer}")
     else:
         title = f"Layer {args.layer}, head {args.head}"
         fig = attention_heatmap(attentions[args.layer][args.head], tokens, title)

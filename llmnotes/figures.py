@@ -1,7 +1,8 @@
 """One plotting style for every figure on the site, and deterministic SVG output.
 
-Figures have a transparent background and dark ink; the site's dark palette inverts their
-lightness with a CSS filter (``docs/assets/llmnotes.css``), so one SVG reads well in both palettes.
+Figures have a transparent background and grey ink. For the site's dark palette the build
+writes a second SVG in which only the ink is redrawn light (``llmnotes.pipeline.palettes``):
+data colours, such as these series' hues and a heat map's viridis, keep their meaning.
 SVG output carries no date and uses a fixed id salt, so regenerating a figure from the same data
 gives the same bytes.
 
@@ -23,7 +24,7 @@ matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt
 
-#: A colour-blind-safe palette (Okabe & Ito) that survives the dark-mode inversion.
+#: A colour-blind-safe palette (Okabe & Ito); its last colour, black, is redrawn as ink.
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
 
 STYLE: dict[str, Any] = {

@@ -1,14 +1,14 @@
 r"""LoRA from scratch: a low-rank update beside a frozen linear layer (Hu et al., 2021).
 
-A frozen layer computes :math:`Wx + b`. LoRA adds a trainable update of rank :math:`r`,
+A frozen layer computes \(Wx + b\). LoRA adds a trainable update of rank \(r\),
 
-.. math:: h = Wx + b + \frac{\alpha}{r} B A x,
+\[ h = Wx + b + \frac{\alpha}{r} B A x, \]
 
-with :math:`A \in \mathbb{R}^{r \times d_{in}}` (random at the start) and
-:math:`B \in \mathbb{R}^{d_{out} \times r}` (zero at the start, so the model starts exactly as
-the pre-trained one). Only :math:`A` and :math:`B` train: :math:`r (d_{in} + d_{out})` numbers
-instead of :math:`d_{in} d_{out}`. For inference the update folds into the weight,
-:math:`W' = W + \frac{\alpha}{r} B A`, and costs nothing. The layout, the initialisation and the
+with \(A \in \mathbb{R}^{r \times d_{in}}\) (random at the start) and
+\(B \in \mathbb{R}^{d_{out} \times r}\) (zero at the start, so the model starts exactly as
+the pre-trained one). Only \(A\) and \(B\) train: \(r (d_{in} + d_{out})\) numbers
+instead of \(d_{in} d_{out}\). For inference the update folds into the weight,
+\(W' = W + \frac{\alpha}{r} B A\), and costs nothing. The layout, the initialisation and the
 scaling are those of Hugging Face ``peft``, which the tests check this module against.
 
 Examples:

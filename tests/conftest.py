@@ -43,3 +43,54 @@ def built_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
         f"mkdocs build --strict failed:\n{result.stdout}\n{result.stderr}"
     )
     return site
+
+
+def code_source(item: pytest.Item) -> str | None:
+    """The file whose code ``item`` runs: a docs page's block or a module's docstring example."""
+    if isinstance(item, pytest.DoctestItem):
+        path = Path(item.path)
+    elif getattr(item, "originalname", None) == "test_docs_example":
+        path = Path(item.callspec.params["example"].path)
+    else:
+        return None
+    try:
+        return path.resolve().relative_to(ROOT).as_posix()
+    except ValueError:
+        return None
+
+
+class CodeRuns:
+    """Records which files' code ran in this session, and how, for the site's verified box.
+
+    Registered as a plugin (not as this conftest's hooks, which would see only the items
+    under ``tests/``), so the package's doctests count too.
+    """
+
+    def __init__(self) -> None:
+        self.outcomes: dict[str, list[str]] = {}
+        self.partial: set[str] = set()  # files some of whose code this run left out (-k)
+
+    def pytest_deselected(self, items: list[pytest.Item]) -> None:
+        self.partial.update(source for item in items if (source := code_source(item)))
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo):
+        report = yield
+        ran = report.when == "call" or (report.when == "setup" and report.outcome != "passed")
+        if ran and (source := code_source(item)):
+            outcome = report.outcome
+            if report.skipped and isinstance(report.longrepr, tuple):  # (file, line, reason)
+                outcome = f"skipped: {report.longrepr[2].removeprefix('Skipped: ')}"
+            self.outcomes.setdefault(source, []).append(outcome)
+        return report
+
+    def pytest_sessionfinish(self) -> None:
+        from llmnotes.pipeline.verified import now_utc, record_runs
+
+        whole = {k: v for k, v in self.outcomes.items() if k not in self.partial}
+        if whole:
+            record_runs(ROOT, whole, now_utc())
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.pluginmanager.register(CodeRuns(), "llmnotes-code-runs")

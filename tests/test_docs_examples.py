@@ -8,7 +8,7 @@ import pytest
 from pytest_examples import CodeExample, EvalExample, find_examples
 
 from llmnotes.pipeline.assets import AssetUnavailable, resolve
-from llmnotes.pipeline.notebooks import is_runnable, required_asset
+from llmnotes.pipeline.notebooks import required_asset, skip_reason
 
 from conftest import ROOT
 
@@ -21,13 +21,13 @@ def test_the_docs_have_examples():
 
 @pytest.mark.parametrize("example", EXAMPLES, ids=str)
 def test_docs_example(example: CodeExample, eval_example: EvalExample):
-    if not is_runnable(example):
-        pytest.skip('marked test="skip" (needs the network) or a snippet include (tested code)')
+    if reason := skip_reason(example):
+        pytest.skip(reason)
     if asset := required_asset(example):
         try:
             resolve(asset, offline=True)
-        except AssetUnavailable as error:
-            pytest.skip(f"needs asset {asset}, not available offline here: {error}")
+        except AssetUnavailable:
+            pytest.skip(f"needs {asset}, not available offline here (`llmnotes assets` says why)")
     eval_example.set_config(line_length=100)
     if eval_example.update_examples:
         eval_example.run_print_update(example)

@@ -92,6 +92,27 @@ def test_code_fingerprint_follows_imported_teaching_code_but_not_the_pipeline():
     assert not any("pipeline" in p.parts for p in paths)
 
 
+def test_only_code_counts_in_the_fingerprint_not_docstrings_or_comments():
+    from llmnotes.pipeline.experiment import code_text
+
+    base = (
+        '"""Module."""\nimport os\n\n\nclass A:\n    """Doc\n    on two lines."""\n\n'
+        '    def f(self):\n        """One."""\n        # a comment\n'
+        '        return "# kept"  # cut\n'
+    )
+    reworded = (
+        base.replace("Module.", "Better words.")
+        .replace("a comment", "why")
+        .replace("# cut", "# because")
+    )
+    assert code_text(reworded) == code_text(base)
+    assert '"# kept"' in code_text(base) and "Doc" not in code_text(base)
+    for changed in (base.replace("return", "return 1 +"), base.replace("os", "sys")):
+        assert code_text(changed) != code_text(base)
+    inline = 'def g(): "not alone on its line"; return 2\n'  # kept: code shares the line
+    assert code_text(inline) == inline
+
+
 def test_producers_run_before_their_consumers_whatever_the_order():
     def make(name, produces=(), consumes=()):
         func = lambda ctx: Result({})  # noqa: E731

@@ -93,3 +93,25 @@ def test_corrupt_store_stops_the_build_with_the_way_to_recover(tmp_path):
     (tmp_path / "generated" / "metrics.json").write_text("{ not json")
     with pytest.raises(PluginError, match=r"is not valid JSON.*git checkout"):
         mkdocs_hooks.on_pre_build({"docs_dir": str(tmp_path)})
+
+
+def test_every_stored_figure_gets_its_dark_version_beside_it(tmp_path):
+    from mkdocs.config.defaults import MkDocsConfig
+    from mkdocs.structure.files import File, Files
+
+    from llmnotes.pipeline.palettes import dark_svg
+
+    svg = tmp_path / "generated" / "figures" / "t.e" / "f.a+b.svg"
+    svg.parent.mkdir(parents=True)
+    svg.write_bytes(b'<svg><text style="fill: #222222">x</text></svg>')
+    (tmp_path / "index.md").write_text("# Hi\n")
+    config = MkDocsConfig()
+    hooks = [mkdocs_hooks.__file__]  # run as MkDocs runs it: a plugin event
+    config.load_dict({"site_name": "t", "docs_dir": str(tmp_path), "hooks": hooks})
+    config.validate()
+    stored = ("index.md", "generated/figures/t.e/f.a+b.svg")
+    files = Files([File(uri, str(tmp_path), str(tmp_path / "site"), True) for uri in stored])
+    uris = {f.src_uri: f for f in config.plugins.on_files(files, config=config)}
+    dark = uris.pop("generated/figures/t.e/f.a+b.dark.svg")
+    assert {u for u in uris if not u.startswith("reference/")} == set(stored)
+    assert dark.content_bytes == dark_svg(svg.read_bytes())

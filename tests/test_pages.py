@@ -65,9 +65,12 @@ def test_values_are_formatted_by_type():
     assert format_value("<b>") == "&lt;b&gt;"
 
 
-def test_figure_renders_markdown_image_relative_to_page(filler):
+def test_figure_renders_one_image_per_palette_relative_to_page_each_linking_full_size(filler):
     out = filler.fill('{{ figure("t.e", "bars", caption="Look.") }}', pytest.fail)
-    assert "![some bars](../generated/figures/t.e/bars.minilm.svg)" in out
+    for scheme, svg in (("light", "bars.minilm.svg"), ("dark", "bars.minilm.dark.svg")):
+        image = f"![some bars](../generated/figures/t.e/{svg}#only-{scheme})"
+        assert f"[{image}](../generated/figures/t.e/{svg}){{ .llmnotes-zoom" in out
+        assert f".llmnotes-only-{scheme} " in out
     assert (
         "<figcaption>Look. Produced by <code>t.e</code> on <code>minilm</code>, "
         "an offline stand-in." in out
@@ -79,7 +82,7 @@ def test_interactive_figure_points_to_its_data_and_keeps_the_svg(filler):
     assert "data-llmnotes-plot" not in plain
     out = filler.fill('{{ figure("t.e", "dots") }}', pytest.fail)
     assert 'data-llmnotes-plot="dots.minilm.json"' in out  # resolved beside the SVG
-    assert "![some dots](../generated/figures/t.e/dots.minilm.svg)" in out
+    assert "![some dots](../generated/figures/t.e/dots.minilm.svg#only-light)" in out
 
 
 def test_provenance_block_is_an_admonition(filler):

@@ -34,6 +34,20 @@ def test_site_builds_strict_with_every_page(built_site):
     assert "fonts.googleapis.com" not in home
 
 
+def test_every_page_ends_with_its_verified_box_and_the_figures_of_both_palettes(built_site):
+    pages = sorted(built_site.rglob("index.html"))
+    boxes = {p: p.read_text().count('llmnotes-verified"><summary>') for p in pages}
+    assert not [str(p.relative_to(built_site)) for p, n in boxes.items() if n != 1]
+    topic = (built_site / "transformers" / "index.html").read_text()
+    box = topic[topic.index("llmnotes-verified") :]
+    for shown in ("transformers.attention_maps", "transformers.encoder_parity", "from commit"):
+        assert shown in box
+    notebook = (built_site / "notebooks" / "rnns" / "index.html").read_text()
+    assert "Its cells ran for this build" in notebook
+    for svg in (ROOT / "docs" / "generated" / "figures").rglob("*.svg"):
+        assert (built_site / svg.relative_to(ROOT / "docs")).with_suffix(".dark.svg").is_file()
+
+
 def test_notebook_was_executed(built_site):
     html = (built_site / "notebooks" / "quickstart" / "index.html").read_text()
     assert "19081" in html  # the WordPiece id of "transformers", printed by the notebook

@@ -168,7 +168,8 @@
       const draw = KINDS[data.kind];
       if (!draw) throw new Error(`unknown kind ${data.kind}`);
       const plot = draw(figure, data, image ? image.alt : "");
-      figure.insertBefore(plot, image || figure.firstChild);
+      // Before the images' own block (a paragraph of links, one image per palette).
+      figure.insertBefore(plot, image ? image.closest("figure > *") : figure.firstChild);
       figure.classList.add("llmnotes-interactive");
       figure.dataset.llmnotesReady = "yes";
     } catch (error) {

@@ -150,7 +150,7 @@ def adding_problem(ctx: Context) -> Result:
     ax.set_xlabel("sequence length")
     ax.set_ylabel("held-out mean squared error")
     ax.set_title("The adding problem: remembering across the sequence")
-    ax.legend(fontsize=9)
+    fig.legend(loc="outside lower center", ncol=4, fontsize=9)  # below the axes, off the lines
     alt = "Line chart of adding-problem error against sequence length for RNN, LSTM and transformer"
     return Result(values, {"adding": FigureOutput(fig, alt)})
 

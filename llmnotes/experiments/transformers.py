@@ -43,16 +43,38 @@ VIRIDIS_STOPS = [
 ]  # fmt: skip
 
 
-def attention_heatmap(weights: np.ndarray, tokens: list[str], title: str, ax: Any = None) -> Any:
-    """A heat map of one head's attention weights: rows attend to columns."""
-    fig = None
-    if ax is None:
-        fig, ax = new_figure(figsize=(5.6, 5.0))
-    ax.imshow(weights, cmap="viridis", vmin=0, vmax=max(float(weights.max()), 1e-6))
+def attention_heatmap(weights: np.ndarray, tokens: list[str], title: str) -> Any:
+    """A heat map of one head's attention weights (rows attend to columns), with a colour bar."""
+    fig, ax = new_figure(figsize=(5.8, 5.0))
+    image = ax.imshow(weights, cmap="viridis", vmin=0, vmax=max(float(weights.max()), 1e-6))
     ax.set_xticks(range(len(tokens)), tokens, rotation=90, fontsize=8)
     ax.set_yticks(range(len(tokens)), tokens, fontsize=8)
+    ax.set_xlabel("attends to (key)")
+    ax.set_ylabel("token (query)")
     ax.grid(False)
     ax.set_title(title, fontsize=10)
+    fig.colorbar(image, ax=ax, shrink=0.8, label="attention weight")
+    return fig
+
+
+def attention_grid(weights: np.ndarray, title: str) -> Any:
+    """Every head of one layer (``weights``: heads × tokens × tokens) on one colour scale.
+
+    The maps are too small for token labels: their rows and columns are in the order of the
+    single-head map's. One colour bar serves all, so heads can be compared.
+    """
+    heads = weights.shape[0]
+    columns = 4 if heads % 4 == 0 else heads
+    fig, axes = new_figure(heads // columns, columns, figsize=(9.0, 7.2), squeeze=False)
+    top = max(float(weights.max()), 1e-6)
+    image = None
+    for head, ax in enumerate(axes.flat):
+        image = ax.imshow(weights[head], cmap="viridis", vmin=0, vmax=top)
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.set_title(f"head {head}", fontsize=11)
+    fig.colorbar(image, ax=axes, shrink=0.7, label="attention weight")
+    fig.suptitle(title, fontweight="bold")
     return fig
 
 
@@ -132,11 +154,8 @@ def attention_maps(ctx: Context) -> Result:
         "uniform_share": len(special) / len(tokens),
     }
     one = attention_heatmap(attentions[layer][head], tokens, f"Layer {layer}, head {head}")
-    grid, axes = new_figure(3, 4, figsize=(11.0, 8.6))
-    for h, ax in enumerate(axes.flat):
-        attention_heatmap(attentions[layer][h], tokens, f"head {h}", ax=ax)
-        ax.tick_params(labelsize=5)
-    grid.suptitle(f"All 12 heads of layer {layer}", fontweight="bold")
+    heads = len(attentions[layer])
+    grid = attention_grid(attentions[layer], f"All {heads} heads of layer {layer}")
     sinks, ax = new_figure(figsize=(6.0, 3.2))
     ax.bar(range(len(sink)), sink, color=PALETTE[0])
     ax.axhline(
@@ -144,7 +163,7 @@ def attention_maps(ctx: Context) -> Result:
     )
     ax.set_xlabel("layer")
     ax.set_ylabel("share of attention on [CLS] + [SEP]")
-    ax.legend(fontsize=9)
+    sinks.legend(loc="outside lower center", fontsize=9)  # below the axes, off the bars
     ax.grid(axis="x", visible=False)
     figures = {
         "head": FigureOutput(
@@ -167,7 +186,7 @@ def attention_maps(ctx: Context) -> Result:
             },
         ),
         "grid": FigureOutput(
-            grid, f"Twelve small heat maps, one per attention head of layer {layer}"
+            grid, f"{heads} small heat maps on one colour scale, one per head of layer {layer}"
         ),
         "sinks": FigureOutput(
             sinks, "Bar chart of the share of attention on [CLS] and [SEP] in each layer"

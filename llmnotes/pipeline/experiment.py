@@ -371,11 +371,65 @@ def code_fingerprint(func: Callable[..., Any]) -> str:
     teaching module the experiment uses, say the WordPiece encoder, makes the experiment stale
     too. Nothing under :mod:`llmnotes.pipeline` is followed: the pipeline moves results around
     without changing them, and touching it must not re-run every experiment.
+
+    Only code counts (:func:`code_text`): fixing a docstring or a comment leaves results fresh.
     """
     digest = hashlib.sha256()
     for path in sorted(_package_sources(inspect.getsourcefile(func) or "")):
-        digest.update(Path(path).read_bytes())
+        digest.update(code_text(Path(path).read_text(encoding="utf-8")).encode())
     return digest.hexdigest()[:16]
+
+
+def _docstring_lines(tree: ast.AST, lines: list[str]) -> set[int]:
+    """The line numbers (from 1) of the docstrings in ``tree`` that occupy whole lines."""
+    found: set[int] = set()
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if not isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
+            continue
+        first = body[0] if body else None
+        if not (
+            isinstance(first, ast.Expr)
+            and isinstance(first.value, ast.Constant)
+            and isinstance(first.value.value, str)
+            and first.end_lineno is not None
+        ):
+            continue
+        start = lines[first.lineno - 1].encode()[: first.col_offset]
+        end = lines[first.end_lineno - 1].encode()[first.end_col_offset :]
+        if not start.strip() and not end.strip():  # nothing else on its lines
+            found.update(range(first.lineno, first.end_lineno + 1))
+    return found
+
+
+def code_text(source: str) -> str:
+    r"""``source`` without its docstrings and comments: the part that can change a result.
+
+    Everything else is kept as written, blank lines and string contents included.
+
+    >>> code_text("def f():\n    '''Say one.'''\n    # why\n    return 1  # one\n")
+    'def f():\n    return 1\n'
+    """
+    import io
+    import tokenize
+
+    lines = source.splitlines(keepends=True)
+    dropped = _docstring_lines(ast.parse(source), lines)
+    cuts: dict[int, int] = {}  # line number -> where its comment starts
+    for token in tokenize.generate_tokens(io.StringIO(source).readline):
+        if token.type == tokenize.COMMENT:
+            cuts[token.start[0]] = token.start[1]
+    kept = []
+    for number, line in enumerate(lines, start=1):
+        if number in dropped:
+            continue
+        if number in cuts:
+            line = line[: cuts[number]].rstrip()
+            if not line:
+                continue
+            line += "\n"
+        kept.append(line)
+    return "".join(kept)
 
 
 PACKAGE_DIR = Path(__file__).resolve().parents[1]

@@ -7,6 +7,7 @@ metrics store cannot answer is logged as a warning, which fails ``mkdocs build -
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import shutil
@@ -22,7 +23,18 @@ from llmnotes.pipeline.notebooks import (
     pin_notebooks,
 )
 from llmnotes.pipeline.pages import ReferenceFiller, strip_test_settings
+from llmnotes.pipeline.palettes import dark_path, dark_svg
 from llmnotes.pipeline.site_config import reference_nav, reference_pages
+from llmnotes.pipeline.verified import (
+    ResultStatus,
+    Verified,
+    code_status,
+    now_utc,
+    page_source,
+    read_runs,
+    result_status,
+)
+from llmnotes.pipeline.verified import render as render_verified
 
 #: The nav sections the hook fills, by title, with what fills them.
 GENERATED_SECTIONS = {"Notebooks": notebooks_nav, "API reference": reference_nav}
@@ -34,8 +46,13 @@ LEARNING_BOOST = 2.0
 
 log = logging.getLogger("mkdocs.plugins.llmnotes")
 _store: MetricsStore | None = None
+#: Per page (its source URI): the box at its foot, made from what its Markdown showed.
+_verified: dict[str, Verified] = {}
+#: What is the same for every page of one build: when, from which commit, with which versions.
+_build: dict[str, Any] = {}
 FINGERPRINT_FOLDER = re.compile(r"^[0-9a-f]{16}$")
 TITLE = re.compile(r"^# .+$", re.M)
+FIGURE_SVG = re.compile(r"generated/figures/.+(?<!\.dark)\.svg")
 
 
 def site_root_prefix(page: Any) -> str:
@@ -92,11 +109,17 @@ def on_config(config: Any) -> Any:
 
 
 def on_files(files: Any, config: Any) -> Any:
-    """Add the generated API reference pages (one per public module, and their index)."""
+    """Add the generated API pages (one per public module, and their index) and dark figures.
+
+    Each stored figure's SVG gets its dark-palette version beside it (:mod:`.palettes`).
+    """
     from mkdocs.structure.files import File
 
     for uri, content in reference_pages().items():
         files.append(File.generated(config, uri, content=content))
+    for figure in [f for f in files if FIGURE_SVG.fullmatch(f.src_uri)]:
+        dark = dark_svg(Path(figure.abs_src_path).read_bytes())
+        files.append(File.generated(config, dark_path(figure.src_uri), content=dark))
     return files
 
 
@@ -114,6 +137,20 @@ def on_pre_build(config: Any) -> None:
         _store = MetricsStore(Path(config["docs_dir"]) / "generated" / "metrics.json")
     except MetricsStoreError as error:
         raise PluginError(str(error)) from None
+    from llmnotes.pipeline.regenerate import installed_version, package_versions
+    from llmnotes.pipeline.site_config import build_commit, has_uncommitted_changes
+
+    root = Path(config["docs_dir"]).parent
+    versions = package_versions() | {"mkdocs-material": installed_version("mkdocs-material")}
+    _build.update(
+        built=now_utc(),
+        commit=build_commit(root),
+        dirty=has_uncommitted_changes(root),
+        versions=versions,
+        runs=read_runs(root),
+    )
+    _verified.clear()
+    _result_status.cache_clear()  # a live-reload rebuild checks again
 
 
 def search_boost(src_uri: str) -> float:
@@ -138,6 +175,7 @@ def on_page_markdown(markdown: str, page: Any, config: Any, files: Any) -> str:
     markdown = filler.fill(
         strip_test_settings(markdown), lambda msg: log.warning(f"{where}: {msg}")
     )
+    _verified[where] = verified_for(where, markdown, filler)
     links = notebook_links(where, site_root_prefix(page))
     title = TITLE.search(markdown)
     if links and title:
@@ -151,11 +189,30 @@ def on_page_content(html: str, page: Any, config: Any, files: Any) -> str:
     if where.endswith(".ipynb") and (links := notebook_links(where, site_root_prefix(page))):
         end = html.find("</h1>")
         html = links + html if end < 0 else f"{html[: end + 5]}\n{links}{html[end + 5 :]}"
+    if where in _verified:
+        html += render_verified(_verified[where])
     try:
         return render_math(html)
     except MathError as error:
         log.warning(f"{where}: {error}")  # a warning fails the strict build, naming the page
         return html
+
+
+@functools.cache
+def _result_status(experiment: str, key: str, docs: Path) -> ResultStatus:
+    assert _store is not None
+    entry = _store.get(experiment, key)
+    return result_status(experiment, key, entry, docs)
+
+
+def verified_for(where: str, markdown: str, filler: ReferenceFiller) -> Verified:
+    """The verified box of the page ``where``, whose source is ``markdown``."""
+    assert _store is not None, "on_pre_build did not run"
+    docs = _store.path.parent.parent
+    results = [_result_status(name, key, docs) for name, key in filler.shown]
+    ok, sentence = code_status(docs.parent, page_source(where, markdown, docs), _build["runs"])
+    build = {k: _build[k] for k in ("built", "commit", "versions", "dirty")}
+    return Verified(**build, results=results, code_ok=ok, code=sentence)
 
 
 def on_post_build(config: Any) -> None:

@@ -80,7 +80,16 @@ def is_runnable(example: Any) -> bool:
     A block marked ``requires="ASSET"`` runs too, where that asset resolves (see
     :func:`required_asset`).
     """
-    return example.prefix_settings().get("test") != "skip" and "--8<--" not in example.source
+    return skip_reason(example) is None
+
+
+def skip_reason(example: Any) -> str | None:
+    """Why the test suite does not run a page's code block as is (``None``: it does)."""
+    if "--8<--" in example.source:
+        return "shows package code, which its module's tests run"
+    if example.prefix_settings().get("test") == "skip":
+        return 'needs the network (marked test="skip")'
+    return None
 
 
 def required_asset(example: Any) -> str | None:

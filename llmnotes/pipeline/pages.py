@@ -27,6 +27,7 @@ from typing import Any
 
 from llmnotes.pipeline.experiment import NO_ASSETS
 from llmnotes.pipeline.metrics import Entry, MetricsStore, MissingMetric, edited_figures
+from llmnotes.pipeline.palettes import dark_path
 
 #: The page macros, by name: the methods of :class:`ReferenceFiller` marked with :func:`macro`.
 MACROS: dict[str, Callable[..., str]] = {}
@@ -165,6 +166,13 @@ class ReferenceFiller:
         self.store = store
         self.docs_prefix = docs_prefix
         self.docs = docs
+        #: The stored results the filled text showed, as (experiment, asset key), in order.
+        self.shown: dict[tuple[str, str], Entry] = {}
+
+    def _best(self, experiment: str, asset: str | None = None) -> tuple[str, Entry]:
+        key, entry = self.store.best(experiment, asset)
+        self.shown[(experiment, key)] = entry
+        return key, entry
 
     @macro
     def metric(
@@ -176,7 +184,7 @@ class ReferenceFiller:
         index: int | None = None,
     ) -> str:
         """Render a stored value (or one item of a stored list), its provenance as a tooltip."""
-        key, entry = self.store.best(experiment, asset)
+        key, entry = self._best(experiment, asset)
         value = self.store.value(experiment, name, key)
         if index is not None:
             value = value[index]
@@ -192,7 +200,7 @@ class ReferenceFiller:
         asset: str | None = None,
     ) -> str:
         """Render stored lists of equal length as a Markdown table, one column per list."""
-        key, _ = self.store.best(experiment, asset)
+        key, _ = self._best(experiment, asset)
         lists = [self.store.value(experiment, name, key) for name in columns]
         formats = fmt or [None] * len(columns)
         lines = ["| " + " | ".join(headers) + " |", "|" + " --- |" * len(headers)]
@@ -206,7 +214,7 @@ class ReferenceFiller:
         self, experiment: str, name: str, caption: str = "", asset: str | None = None
     ) -> str:
         """Render a stored figure with its alt text, caption and source."""
-        key, entry = self.store.best(experiment, asset)
+        key, entry = self._best(experiment, asset)
         if name not in entry.figures:
             raise MissingMetric(
                 f"experiment {experiment!r} on {key!r} has no figure {name!r} "
@@ -231,9 +239,16 @@ class ReferenceFiller:
             else ""
         )
         alt = re.sub(r"([\[\]\\])", r"\\\1", html.escape(fig["alt"], quote=True))
+        # One image per palette (Material hides the other by its suffix), each a link to its
+        # SVG at full size for a phone; the dark one is written by the build (hooks.on_files).
+        images = "".join(
+            f"[![{alt}]({self.docs_prefix}{svg}#only-{scheme})]"
+            f"({self.docs_prefix}{svg}){{ .llmnotes-zoom .llmnotes-only-{scheme} "
+            'title="Open the figure at full size" }'
+            for scheme, svg in (("light", path), ("dark", dark_path(path)))
+        )
         return (
-            f'<figure class="llmnotes-figure"{data} markdown="span">\n'
-            f"![{alt}]({self.docs_prefix}{path})\n"
+            f'<figure class="llmnotes-figure"{data} markdown="span">\n{images}\n'
             f"<figcaption>{caption + ' ' if caption else ''}{note}</figcaption>\n</figure>"
         )
 
@@ -242,7 +257,7 @@ class ReferenceFiller:
         """Render the assets an entry was computed on, marking offline stand-ins."""
         from llmnotes.pipeline.assets import REGISTRY
 
-        _, entry = self.store.best(experiment, asset)
+        _, entry = self._best(experiment, asset)
         parts = []
         for a in entry.provenance.get("assets", {}).values():
             registered = REGISTRY.get(a["asset"])
@@ -256,7 +271,7 @@ class ReferenceFiller:
         self, experiment: str, name: str, fmt: str | None = None, asset: str | None = None
     ) -> str:
         """Render a setting the shown result was produced with (``epochs``, ``glove.window``)."""
-        key, entry = self.store.best(experiment, asset)
+        key, entry = self._best(experiment, asset)
         return stored_span(experiment, key, entry, self.store.setting(experiment, name, key), fmt)
 
     @macro
@@ -356,7 +371,7 @@ class ReferenceFiller:
     @macro
     def provenance(self, experiment: str, asset: str | None = None) -> str:
         """Render a collapsible note with the full provenance of an entry."""
-        key, entry = self.store.best(experiment, asset)
+        key, entry = self._best(experiment, asset)
         prov = entry.provenance
         text = html.escape  # every field comes from the store: never let it become markup
         # A title is inline Markdown inside quotes: keep its code spans free of ` and ".

@@ -61,8 +61,8 @@ class Outcome:
 
 def package_versions() -> dict[str, str]:
     """Return the installed versions of the tracked packages (and Python's)."""
-    versions = {"python": platform.python_version(), "llmnotes": _version("llmnotes")}
-    versions.update({name: _version(name) for name in TRACKED_PACKAGES})
+    versions = {"python": platform.python_version(), "llmnotes": installed_version("llmnotes")}
+    versions.update({name: installed_version(name) for name in TRACKED_PACKAGES})
     return versions
 
 
@@ -72,7 +72,8 @@ def machine_description() -> str:
     return f"{platform.system()} {cpu}, {os.cpu_count()} CPUs"
 
 
-def _version(name: str) -> str:
+def installed_version(name: str) -> str:
+    """The installed version of the distribution ``name``, or ``"not installed"``."""
     try:
         return importlib.metadata.version(name)
     except importlib.metadata.PackageNotFoundError:

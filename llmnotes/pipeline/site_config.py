@@ -24,6 +24,7 @@ from typing import Any
 import yaml
 
 from llmnotes.pipeline.paths import repo_root
+from llmnotes.pipeline.verified import RUNS_FILE
 
 FRONT_MATTER = re.compile(r"\A---\n(.*?)\n---\n", re.S)
 #: API reference groups, in the order the nav shows them.
@@ -67,6 +68,19 @@ def build_commit(root: Path | None = None) -> str | None:
         return None
     commit = found.stdout.strip()
     return commit if found.returncode == 0 and re.fullmatch(r"[0-9a-f]{40}", commit) else None
+
+
+def has_uncommitted_changes(root: Path | None = None) -> bool:
+    """Whether tracked files of the checkout differ from its commit (``False`` outside git)."""
+    import subprocess
+
+    try:
+        found = subprocess.run(
+            ["git", "diff", "--quiet", "HEAD", "--"], cwd=root or repo_root(), timeout=30
+        )
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return found.returncode == 1
 
 
 def nav_pages(nav: list[Any]) -> list[tuple[str, str]]:
@@ -190,8 +204,9 @@ def reference_pages(package: Path | None = None) -> dict[str, str]:
 
 
 #: What a site build reads: the build is redone when any of these changes.
+#: The last test run's record counts too: each page's verified box shows it.
 BUILD_INPUTS = ("mkdocs.yml", "constraints.txt", "pyproject.toml", "docs", "includes",
-                "overrides", "llmnotes")  # fmt: skip
+                "overrides", "llmnotes", RUNS_FILE.as_posix())  # fmt: skip
 
 
 def build_inputs_hash(root: Path | None = None) -> str:
