@@ -35,7 +35,10 @@ def test_a_saved_classifier_scores_what_fine_tuning_reported(trained):
     result = evaluate_classifier(folder, test, batch_size=16, max_length=32)
     assert result.accuracy == pytest.approx(metrics["test_accuracy"], abs=1e-9)
     assert result.f1 == pytest.approx(metrics["test_f1"], abs=1e-9)
-    assert result.loss == pytest.approx(metrics["test_loss"], abs=1e-5)
+    # The loss is averaged by two code paths whose matrix products may pick different fp32
+    # kernels (about 2e-5 apart on this CPU, also at the last commit); a wrong reduction or
+    # label order is off by far more.
+    assert result.loss == pytest.approx(metrics["test_loss"], rel=1e-4)
     assert sum(map(sum, result.confusion)) == result.examples == len(test)
     json.dumps(result.as_dict())  # plain JSON
 

@@ -43,7 +43,7 @@ def test_every_page_ends_with_its_verified_box_and_the_figures_of_both_palettes(
     for shown in ("transformers.attention_maps", "transformers.encoder_parity", "from commit"):
         assert shown in box
     notebook = (built_site / "notebooks" / "rnns" / "index.html").read_text()
-    assert "Its cells ran for this build" in notebook
+    assert "Its cells ran with this code at build" in notebook
     for svg in (ROOT / "docs" / "generated" / "figures").rglob("*.svg"):
         assert (built_site / svg.relative_to(ROOT / "docs")).with_suffix(".dark.svg").is_file()
 

@@ -8,7 +8,8 @@ It states, for the page a reader is looking at:
   whether it comes from an offline stand-in;
 - whether its code ran: a topic page's code blocks (and a module's docstring examples) in the
   last test run, recorded by the test suite in :data:`RUNS_FILE` with the hash of the file they
-  came from; a notebook's cells at build, where an error fails the build.
+  came from; a notebook's cells at build (mkdocs-jupyter reuses outputs only for the same
+  notebook and code), where an error fails the build.
 
 Nothing is claimed that was not checked: a page edited after the last test run says so, and a
 checkout where the tests have not run says how to run them.
@@ -86,7 +87,10 @@ def code_status(root: Path, source: str | None, runs: Mapping[str, Any]) -> tupl
     if source is None:
         return True, "It has no code blocks."
     if source.endswith(".ipynb"):
-        return True, "Its cells ran for this build (an error in any cell fails the build)."
+        return True, (
+            "Its cells ran with this code at build (outputs are reused only for the same notebook "
+            "and code; an error in any cell fails the build)."
+        )
     what = "docstring examples" if source.endswith(".py") else "code blocks"
     run = runs.get(source)
     if not run:
