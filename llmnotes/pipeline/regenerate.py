@@ -282,19 +282,32 @@ def stale_entries(
         for key, entry in store.entries(exp.name).items():
             if edited := edited_figures(entry, docs):
                 stale.append(f"{exp.name} [{key}]: figure edited by hand ({', '.join(edited)})")
-                continue
-            try:
-                choice = exp.choice_for_key(key, offline=offline, overrides=overrides)
-            except AssetUnavailable:
-                continue
-            stored = entry.provenance.get("assets", {})
-            if any(
-                stored.get(role, {}).get("kind") != res.kind for role, res in choice.assets.items()
-            ):
-                continue
-            if not is_fresh(entry, exp.input_hash(choice), docs):
+            elif entry_fresh(exp, key, entry, docs, offline, overrides) is False:
                 stale.append(f"{exp.name} [{key}]")
     return stale
+
+
+def entry_fresh(
+    exp: Experiment,
+    key: str,
+    entry: Entry,
+    docs: Path,
+    offline: bool | None = None,
+    overrides: Mapping[str, str] | None = None,
+) -> bool | None:
+    """Whether the stored result ``key`` of ``exp`` is fresh here (``None``: not checkable here).
+
+    It can be checked only when each of its assets resolves here from the same kind of source it
+    was produced from (a file from the shared data folder is not compared with a download).
+    """
+    try:
+        choice = exp.choice_for_key(key, offline=offline, overrides=overrides)
+    except AssetUnavailable:
+        return None
+    stored = entry.provenance.get("assets", {})
+    if any(stored.get(role, {}).get("kind") != res.kind for role, res in choice.assets.items()):
+        return None
+    return is_fresh(entry, exp.input_hash(choice), docs)
 
 
 def summary_table(outcomes: Iterable[Outcome]) -> str:
