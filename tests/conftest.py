@@ -27,11 +27,10 @@ def _offline(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
 
 
-@pytest.fixture(scope="session")
-def built_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Build the site once with ``mkdocs build --strict`` and return its folder."""
-    site = tmp_path_factory.mktemp("site")
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "NO_MKDOCS_2_WARNING": "1"}
+def build_site(site: Path, **env: str) -> Path:
+    """Build the site into ``site`` with ``mkdocs build --strict``, ``env`` added to the
+    environment (``LLMNOTES_VERSION_PROVIDER="mike"``, say), and return ``site``."""
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "NO_MKDOCS_2_WARNING": "1", **env}
     result = subprocess.run(
         [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(site)],
         cwd=ROOT,
@@ -43,6 +42,12 @@ def built_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
         f"mkdocs build --strict failed:\n{result.stdout}\n{result.stderr}"
     )
     return site
+
+
+@pytest.fixture(scope="session")
+def built_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Build the site once with ``mkdocs build --strict`` and return its folder."""
+    return build_site(tmp_path_factory.mktemp("site"))
 
 
 def code_source(item: pytest.Item) -> str | None:

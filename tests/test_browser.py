@@ -4,17 +4,19 @@ The site is served under ``/llmnotes/`` with GitHub Pages' 404 behaviour. Every 
 both palettes with no console errors and no failed or off-site requests, images load, axe-core
 finds no serious or critical accessibility violation, math is rendered by KaTeX (wide formulas
 scroll with a cue), at 390 px nothing sticks out and whatever scrolls sideways shows a cue, each
-palette shows its own figures, search answers, and the interactive figures respond (and fall
-back to their SVG). Screenshots of every page at 1,280 and 390 px go to
+palette shows its own figures, search answers, and the charts respond to pointer and keyboard (and
+fall back to their static SVG). Screenshots of every page at 1,280 and 390 px go to
 ``test-artifacts/screenshots/`` and the axe results to ``test-artifacts/axe.json``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import http.server
 import json
 import os
+import re
 import shutil
 import threading
 import urllib.parse
@@ -23,7 +25,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ARTIFACTS, ROOT
+from llmnotes.charts import VISIBLE
+
+from conftest import ARTIFACTS, ROOT, build_site
 
 #: Where the site lives on GitHub Pages (the path of ``site_url``), mirrored by the test server.
 BASE = "/llmnotes"
@@ -84,14 +88,23 @@ class PagesHandler(http.server.SimpleHTTPRequestHandler):
         self.wfile.write(body)
 
 
-@pytest.fixture(scope="module")
-def site_url(built_site: Path) -> Iterator[str]:
-    handler = functools.partial(PagesHandler, directory=str(built_site))
+@contextlib.contextmanager
+def serving(folder: Path) -> Iterator[str]:
+    """Serve ``folder`` as the site's root on GitHub Pages (under :data:`BASE`); yield its URL."""
+    handler = functools.partial(PagesHandler, directory=str(folder))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}{BASE}"
-    server.shutdown()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}{BASE}"
+    finally:
+        server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def site_url(built_site: Path) -> Iterator[str]:
+    with serving(built_site) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -349,58 +362,181 @@ def test_abbreviations_show_their_definition(browser, site_url):
     assert not problems, problems
 
 
-def test_embedding_projection_shows_neighbours_on_hover(browser, site_url):
-    problems: list[str] = []
-    page = open_page(browser, site_url + "/embeddings/", problems)
-    figure = page.locator("figure[data-llmnotes-plot]").first
-    page.wait_for_function(
-        "() => document.querySelector('figure[data-llmnotes-plot]').dataset.llmnotesReady === 'yes'"
-    )
+#: Waits until every chart on the page has been drawn (or has given up, keeping its SVG).
+CHARTS_SETTLED = """() => Array.from(document.querySelectorAll('figure[data-llmnotes-chart]'))
+  .every(f => ['yes', 'failed'].includes(f.dataset.llmnotesReady))"""
+
+
+def open_chart(browser, url: str, problems: list[str], scheme: str = "default"):
+    """Open ``url``, wait for its first chart to be drawn; return the page and that figure."""
+    page = open_page(browser, url, problems, scheme)
+    page.wait_for_function(CHARTS_SETTLED)
+    figure = page.locator("figure[data-llmnotes-chart]").first
+    assert figure.get_attribute("data-llmnotes-ready") == "yes"
     assert not figure.locator("img:visible").count(), "the static SVG should give way"
-    point = figure.locator("g.point", has_text="queen")
-    point.hover()
-    tip = figure.locator(".llmnotes-tooltip")
-    assert tip.is_visible()
-    assert tip.inner_text().startswith("queen (royalty): nearest: ")
-    figure.locator("g.point", has_text="paris").focus()  # keyboard users get the same
-    assert tip.inner_text().startswith("paris (countries and capitals)")
+    return page, figure
+
+
+def marks(figure, contains: str):
+    """The chart's marks (points, bars, cells) whose accessible label contains ``contains``."""
+    return figure.locator(f'.llmnotes-chart [role="graphics-symbol"][aria-label*="{contains}"]')
+
+
+def test_embedding_projection_shows_neighbours_on_hover_and_zooms_to_a_group(browser, site_url):
+    problems: list[str] = []
+    page, figure = open_chart(browser, site_url + "/embeddings/", problems)
+    points = marks(figure, "group: ")
+    everything = points.count()
+    marks(figure, "word: queen").first.hover()
+    tip = page.locator("#vg-tooltip-element")
+    tip.wait_for(state="visible")
+    assert "queen" in tip.inner_text() and "nearest" in tip.inner_text()
+    figure.get_by_label("numbers", exact=True).check()  # a radio button: keyboard reachable
+    page.wait_for_function(
+        "([f, n]) => f.querySelectorAll('.llmnotes-chart [aria-label*=\"group: \"]').length < n",
+        arg=[figure.element_handle(), everything],
+    )
+    assert marks(figure, "group: royalty").count() == 0
+    assert marks(figure, "group: numbers").count() > 0
     page.close()
     assert not problems, problems
 
 
-def test_attention_heatmap_switches_layer_and_head(browser, site_url):
+#: The text of a chart's title as drawn now (its aria-label keeps the first one).
+TITLE = ".llmnotes-chart .role-title-text text"
+
+
+def chart_title(figure) -> str:
+    return figure.locator(TITLE).text_content()
+
+
+def wait_for_title(page, figure, part: str) -> None:
+    """Wait until the chart in ``figure`` is drawn with ``part`` in its title."""
+    page.wait_for_function(
+        "([f, selector, part]) => { const t = f.querySelector(selector);"
+        " return t !== null && t.textContent.includes(part); }",
+        arg=[figure.element_handle(), TITLE, part],
+    )
+
+
+def test_attention_chart_switches_layer_and_head_by_keyboard_and_keeps_them_in_dark(
+    browser, site_url
+):
     store = json.loads((ROOT / "docs" / "generated" / "metrics.json").read_text())
     chosen = store["experiments"]["transformers.attention_maps"]["minilm"]["values"]
     problems: list[str] = []
-    page = open_page(browser, site_url + "/transformers/", problems)
-    figure = page.locator("figure[data-llmnotes-plot]").first
-    title = figure.locator("svg.llmnotes-plot text.title")
-    title.wait_for()
-    assert title.text_content().endswith(f"layer {chosen['layer']}, head {chosen['head']}")
-    cells = figure.locator("svg.llmnotes-plot rect")
-    fills = "els => els.map(e => e.getAttribute('fill'))"
-    before = cells.evaluate_all(fills)
-    other_layer = (chosen["layer"] + 1) % 6
-    figure.get_by_label("layer", exact=True).select_option(str(other_layer))
-    figure.get_by_label("head", exact=True).select_option("0")
-    assert title.text_content().endswith(f"layer {other_layer}, head 0")
-    assert cells.evaluate_all(fills) != before
+    page, figure = open_chart(browser, site_url + "/transformers/", problems)
+    assert chart_title(figure).endswith(f"layer {chosen['layer']}, head {chosen['head']}")
+    cells = marks(figure, "; weight: ")
+    before = cells.evaluate_all("els => els.map(e => e.getAttribute('aria-label'))")
+    slider = figure.get_by_role("slider", name="layer")
+    step = "ArrowLeft" if chosen["layer"] else "ArrowRight"
+    slider.focus()
+    page.keyboard.press(step)
+    layer = chosen["layer"] + (-1 if chosen["layer"] else 1)
+    wait_for_title(page, figure, f"layer {layer}, head {chosen['head']}")
+    assert cells.evaluate_all("els => els.map(e => e.getAttribute('aria-label'))") != before
     cells.first.hover()
-    assert "[CLS] → [CLS]: " in figure.locator(".llmnotes-tooltip").inner_text()
+    assert "[CLS]" in page.locator("#vg-tooltip-element").inner_text()
+    # The dark palette redraws from the dark spec and keeps the layer the reader picked.
+    page.evaluate("document.body.setAttribute('data-md-color-scheme', 'slate')")
+    page.wait_for_function(
+        "([f, selector]) => { const t = f.querySelector(selector);"
+        " return t !== null && getComputedStyle(t).fill !== 'rgb(34, 34, 34)'; }",
+        arg=[figure.element_handle(), TITLE],
+    )
+    assert chart_title(figure).endswith(f"layer {layer}, head {chosen['head']}")
+    assert figure.locator(".llmnotes-chart").count() == 1
     page.close()
     assert not problems, problems
 
 
-def test_interactive_figure_falls_back_to_its_svg(browser, site_url):
+def test_temperature_slider_draws_what_sampling_at_that_temperature_draws_from(browser, site_url):
+    store = json.loads((ROOT / "docs" / "generated" / "metrics.json").read_text())
+    stored = store["experiments"]["language-models.decoding"]["char-gpt"]
+    first = stored["provenance"]["settings"]["temperatures"][0]
+    problems: list[str] = []
+    page, figure = open_chart(browser, site_url + "/language-models/", problems)
+
+    def bars() -> dict[str, float]:
+        labels = marks(figure, "; probability: ").evaluate_all(
+            "els => els.map(e => e.getAttribute('aria-label'))"
+        )
+        # "<x axis title>: <token>; probability: <p>; …"
+        found = (re.match(r"[^:]*: (.*?); probability: ([^;]+)", label) for label in labels)
+        return {m.group(1): float(m.group(2)) for m in found}
+
+    def expected(temperature: str) -> dict[str, float]:
+        # torch's softmax(logits / T) for the most likely characters, from the experiment
+        shown = [VISIBLE.get(c, c) for c in stored["values"]["top_chars"]]
+        return dict(zip(shown, stored["values"]["probabilities"][temperature], strict=True))
+
+    assert bars() == pytest.approx(expected(str(first)), abs=1e-5)
+    slider = figure.get_by_role("slider", name="temperature T")
+    slider.focus()
+    for _ in range(round((1.0 - first) / 0.05)):
+        page.keyboard.press("ArrowRight")
+    wait_for_title(page, figure, "T = 1.00")
+    assert bars() == pytest.approx(expected("1.0"), abs=1e-5)
+    page.close()
+    assert not problems, problems
+
+
+@pytest.mark.parametrize("blocked", ["**/*.vl.json", "**/assets/vega/*.js"])
+def test_a_chart_falls_back_to_its_static_svg_when_its_spec_or_library_is_blocked(
+    browser, site_url, blocked
+):
     page = browser.new_page()
-    page.route("**/*.json", lambda route: route.abort())
+    page.route(blocked, lambda route: route.abort())
     page.goto(site_url + "/transformers/", wait_until="networkidle")
-    figure = page.locator("figure[data-llmnotes-plot]").first
-    page.wait_for_function(
-        "() => document.querySelector('figure[data-llmnotes-plot]').dataset.llmnotesReady"
-        " === 'failed'"
-    )
+    page.wait_for_function(CHARTS_SETTLED)
+    figure = page.locator("figure[data-llmnotes-chart]").first
+    assert figure.get_attribute("data-llmnotes-ready") == "failed"
+    assert not figure.locator(".llmnotes-chart").count()
     image = figure.locator("img:visible")
     assert image.count() == 1
     assert image.evaluate("i => i.complete && i.naturalWidth > 0")
     page.close()
+
+
+@pytest.mark.slow
+def test_the_version_selector_lists_the_published_versions_and_switches_between_them(
+    browser, tmp_path
+):
+    """The gh-pages branch as mike lays it out: a built site per version, the alias ``latest``
+    as a symlink, versions.json, and the root page redirecting to the default version."""
+    from importlib import resources
+
+    import jinja2
+    from mike.versions import Versions
+
+    branch = tmp_path / "gh-pages"
+    build_site(branch / "0.2", LLMNOTES_VERSION_PROVIDER="mike")
+    shutil.copytree(branch / "0.2", branch / "0.1")
+    (branch / "latest").symlink_to("0.2")
+    versions = Versions()
+    versions.add("0.1")
+    versions.add("0.2", aliases=["latest"])
+    (branch / "versions.json").write_text(versions.dumps())
+    redirect = resources.files("mike").joinpath("templates/redirect.html").read_text()
+    (branch / "index.html").write_text(jinja2.Template(redirect).render(href="latest/"))
+    problems: list[str] = []
+    with serving(branch) as url:
+        page = open_page(browser, url + "/0.2/tokenization/", problems)
+        selector = page.locator(".md-version")
+        selector.wait_for()
+        assert selector.locator(".md-version__current").inner_text().startswith("0.2")
+        links = selector.locator(".md-version__link")
+        assert [t.split()[0] for t in links.all_inner_texts()] == ["0.2", "0.1"]
+        selector.hover()  # the list opens on hover (or focus)
+        selector.get_by_role("link", name="0.1").click()
+        page.wait_for_url(f"{url}/0.1/tokenization/")
+        assert page.locator(".md-version__current").inner_text().startswith("0.1")
+        banner = page.locator('[data-md-component="outdated"]')
+        banner.wait_for()  # an older version says so, and links to the latest
+        assert "older version" in banner.inner_text()
+        banner.get_by_role("link").click()
+        page.wait_for_url(f"{url}/latest/")
+        assert page.locator(".md-version__current").inner_text().startswith("0.2")
+        page.close()
+    assert not problems, problems

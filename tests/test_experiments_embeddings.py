@@ -33,9 +33,9 @@ def test_trained_embeddings_on_the_gensim_corpus_with_a_tiny_config():
     assert values["gensim_speedup"] > 0
     assert len(values["skipgram_losses"]) == 1 and len(values["glove_losses"]) == 2
     assert set(result.figures) == {"projection"}
-    data = result.figures["projection"].data
-    assert data["kind"] == "scatter" and len(data["colours"]) == len(data["groups"])
-    assert {p["group"] for p in data["points"]} <= set(data["groups"])
+    spec = result.figures["projection"].chart.to_dict()
+    groups = spec["layer"][0]["encoding"]["color"]["scale"]["domain"]
+    assert {row["group"] for row in spec["data"]["values"]} <= set(groups)
 
 
 def test_minilm_static_and_contextual():
@@ -55,6 +55,9 @@ def test_glove_exploration_on_real_glove():
     assert result.values["analogy_matches_gensim"] is True
     assert result.values["evaluation"]["ws353_spearman"] == pytest.approx(0.527, abs=5e-4)
     assert set(result.figures) == {"projection", "heatmap"}
-    points = {p["label"]: p for p in result.figures["projection"].data["points"]}
+    rows = result.figures["projection"].chart.to_dict()["data"]["values"]
+    points = {p["word"]: p for p in rows}
     assert points["king"]["group"] == "royalty"
-    assert points["king"]["detail"].startswith("nearest: prince (0.82), queen (0.78)")
+    assert points["king"]["detail"].startswith("prince (0.82), queen (0.78)")
+    tooltip = result.figures["projection"].chart.to_dict()["layer"][0]["encoding"]["tooltip"]
+    assert {"field": "detail", "title": "nearest", "type": "nominal"} in tooltip

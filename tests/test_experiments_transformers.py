@@ -1,7 +1,6 @@
 import pytest
 
 from llmnotes.experiments.transformers import (
-    VIRIDIS_STOPS,
     attention_cost,
     attention_maps,
     attention_weights,
@@ -30,22 +29,20 @@ def test_attention_maps_finds_the_pronoun_head(minilm):
     assert values["it_to_animal"] > values["it_to_street"]
     assert len(values["special_token_share"]) == 6
     assert set(result.figures) == {"head", "grid", "sinks"}
-    data = result.figures["head"].data
-    assert data["kind"] == "heatmaps" and data["rows"] == values["tokens"]
-    assert data["selected"] == [values["layer"], values["head"]]
-    matrices = data["matrices"]
-    assert (len(matrices), len(matrices[0])) == (6, 12)
-    chosen = matrices[values["layer"]][values["head"]]
+    spec = result.figures["head"].chart.to_dict()
+    start = {p["name"]: p["value"] for p in spec["params"]}
+    assert (start["layer"], start["head"]) == (values["layer"], values["head"])
+    assert start["tokens"] == values["tokens"]
+    rows = spec["data"]["values"]
+    assert len(rows) == 6 * 12 * len(values["tokens"])
     it, animal = values["tokens"].index("it"), values["tokens"].index("animal")
-    assert chosen[it][animal] == pytest.approx(values["it_to_animal"], abs=1e-4)
-    assert all(abs(sum(row) - 1) < 1e-3 for row in chosen)
-
-
-def test_interactive_colours_are_matplotlibs_viridis():
-    import matplotlib
-
-    viridis = matplotlib.colormaps["viridis"]
-    assert [matplotlib.colors.to_hex(viridis(i / 10)) for i in range(11)] == VIRIDIS_STOPS
+    (chosen,) = [
+        r
+        for r in rows
+        if (r["layer"], r["head"], r["query"]) == (values["layer"], values["head"], it)
+    ]
+    assert chosen["weight"][animal] == pytest.approx(values["it_to_animal"], abs=1e-4)
+    assert all(abs(sum(r["weight"]) - 1) < 1e-3 for r in rows)
 
 
 def test_encoder_parity_within_tolerance(minilm):

@@ -34,7 +34,7 @@ def filler(tmp_path):
         "dots": {
             "path": "generated/figures/t.e/dots.minilm.svg",
             "alt": "some dots",
-            "data": "generated/figures/t.e/dots.minilm.json",
+            "chart": "generated/figures/t.e/dots.minilm.vl.json",
         },
     }
     store.put(
@@ -77,11 +77,13 @@ def test_figure_renders_one_image_per_palette_relative_to_page_each_linking_full
     )
 
 
-def test_interactive_figure_points_to_its_data_and_keeps_the_svg(filler):
+def test_a_chart_points_to_its_specs_for_both_palettes_and_keeps_the_svg(filler):
     plain = filler.fill('{{ figure("t.e", "bars") }}', pytest.fail)
-    assert "data-llmnotes-plot" not in plain
+    assert "data-llmnotes-chart" not in plain
     out = filler.fill('{{ figure("t.e", "dots") }}', pytest.fail)
-    assert 'data-llmnotes-plot="dots.minilm.json"' in out  # resolved beside the SVG
+    # resolved beside the SVG
+    assert 'data-llmnotes-chart="dots.minilm.vl.json"' in out
+    assert 'data-llmnotes-chart-dark="dots.minilm.dark.vl.json"' in out
     assert "![some dots](../generated/figures/t.e/dots.minilm.svg#only-light)" in out
 
 

@@ -6,7 +6,9 @@ import textwrap
 
 import pytest
 
+from llmnotes.charts import scatter_chart
 from llmnotes.figures import new_figure
+from llmnotes.pipeline.charts import chart_svg
 from llmnotes.pipeline.experiment import Context, FigureOutput, Result, experiment
 from llmnotes.pipeline.metrics import Entry, MetricsStore
 from llmnotes.pipeline.regenerate import figure_path, regenerate, stale_entries, summary_table
@@ -25,11 +27,12 @@ def line_count(ctx: Context) -> Result:
 
 @experiment("toy", register=False)
 def interactive_scatter(ctx: Context) -> Result:
-    fig, ax = new_figure()
-    ax.scatter([0.5, 1], [1, 0.25])
-    points = [{"label": "a", "x": 0.5, "y": 1.0}, {"label": "b", "x": 1.0, "y": 0.25}]
-    data = {"kind": "scatter", "points": points}
-    return Result({}, {"dots": FigureOutput(fig, "two dots", data)})
+    points = [
+        {"word": "a", "group": "g", "x": 0.5, "y": 1.0, "detail": "first"},
+        {"word": "b", "group": "g", "x": 1.0, "y": 0.25, "detail": "second"},
+    ]
+    chart = scatter_chart(points, ["g"], "two dots", "x", "y")
+    return Result({}, {"dots": FigureOutput(None, "two dots", chart)})
 
 
 @experiment("toy", assets={"tokenizer": ("bert-base-uncased",)}, register=False)
@@ -93,17 +96,19 @@ def test_force_reruns_and_missing_figure_reruns(world):
     assert run(world, [line_count])[0].status == "ran"
 
 
-def test_figure_data_is_written_beside_the_svg_and_checked_for_freshness(world):
+def test_a_chart_is_stored_as_its_spec_beside_the_svg_drawn_from_it(world):
     docs, store, _, _ = world
     run(world, [interactive_scatter])
     figure = store.get("toy.interactive_scatter", "none").figures["dots"]
-    data = docs / figure["data"]
-    assert data.suffix == ".json" and data.with_suffix(".svg") == docs / figure["path"]
-    first = data.read_bytes()
-    assert json.loads(first)["points"][1] == {"label": "b", "x": 1.0, "y": 0.25}
+    spec_file, svg_file = docs / figure["chart"], docs / figure["path"]
+    assert spec_file.name == svg_file.name.removesuffix(".svg") + ".vl.json"
+    first, svg = spec_file.read_bytes(), svg_file.read_bytes()
+    spec = json.loads(first)
+    assert spec["data"]["values"][1]["word"] == "b"
+    assert svg == chart_svg(spec) and b">b</text>" in svg  # the static figure is the spec's
     run(world, [interactive_scatter], force=True)
-    assert data.read_bytes() == first
-    data.unlink()
+    assert (spec_file.read_bytes(), svg_file.read_bytes()) == (first, svg)  # byte-identical
+    spec_file.unlink()
     assert run(world, [interactive_scatter])[0].status == "ran"
 
 
@@ -243,7 +248,7 @@ def test_regenerating_twice_gives_identical_metrics_and_figures(tmp_path):
     (first_values, first_files), (second_values, second_files) = runs
     assert first_values == second_values  # exactly: no float tolerance is needed
     assert sorted(first_files) == sorted(second_files)
-    assert any(name.endswith(".json") for name in first_files)  # interactive data too
+    assert any(name.endswith(".json") for name in first_files)  # a chart's spec too
     changed = [name for name in first_files if first_files[name] != second_files[name]]
     assert not changed, f"figures differ between runs: {changed}"
 

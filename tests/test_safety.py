@@ -68,7 +68,7 @@ def test_hub_models_are_pinned_to_a_commit_and_fetch_no_pickles():
 def test_the_workflow_pins_every_action_to_a_commit_and_every_tool_to_a_version():
     workflow = (ROOT / ".github" / "workflows" / "pages.yml").read_text()
     uses = re.findall(r"uses:\s*(\S+)", workflow)
-    assert len(uses) >= 5
+    assert len(uses) >= 2  # checkout and setup-python; mike comes from constraints.txt
     assert not [u for u in uses if not re.fullmatch(r"[\w.-]+/[\w.-]+@[0-9a-f]{40}", u)], uses
     installs = re.findall(r"pip install [^\n]*", workflow)
     assert installs and all(re.search(r"==\d", line) or "-c " in line for line in installs)

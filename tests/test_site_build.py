@@ -179,16 +179,15 @@ def test_notebook_cache_is_keyed_on_the_package_code(tmp_path):
     assert len({before, changed, execution_fingerprint(tmp_path)}) == 3
 
 
-def test_publishing_workflow_tests_before_it_deploys():
+def test_publishing_workflow_tests_before_it_deploys_each_version_with_mike():
     workflow = yaml.safe_load((ROOT / ".github" / "workflows" / "pages.yml").read_text())
-    jobs = workflow["jobs"]
-    steps = [step.get("run", "") + step.get("uses", "") for step in jobs["test-and-build"]["steps"]]
-    tests = steps.index("bash scripts/test.sh")
-    assert any("pip-audit --skip-editable" in step for step in steps[tests:])
-    assert tests < next(
-        i for i, s in enumerate(steps) if s.startswith("actions/upload-pages-artifact")
-    )
-    assert jobs["deploy"]["needs"] == "test-and-build"
-    assert "refs/heads/main" in jobs["deploy"]["if"]
-    assert jobs["deploy"]["permissions"] == {"pages": "write", "id-token": "write"}
-    assert workflow["permissions"] == {"contents": "read"}
+    steps = workflow["jobs"]["test-and-build"]["steps"]
+    commands = [step.get("run", "") + step.get("uses", "") for step in steps]
+    tests = commands.index("bash scripts/test.sh")
+    assert any("pip-audit --skip-editable" in step for step in commands[tests:])
+    deploy = next(i for i, s in enumerate(commands) if "mike deploy --push" in s)
+    assert tests < deploy and "refs/heads/main" in steps[deploy]["if"]
+    assert "pull_request" in steps[deploy]["if"]  # never from a pull request
+    assert steps[deploy]["env"] == {"LLMNOTES_VERSION_PROVIDER": "mike"}
+    assert "mike set-default --push latest" in commands[deploy]
+    assert workflow["permissions"] == {"contents": "write"}  # the gh-pages branch, nothing else

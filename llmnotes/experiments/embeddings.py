@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from llmnotes import week1
+from llmnotes.charts import scatter_chart
 from llmnotes.corpora import CORPORA, alphabetic_words, split_corpus
 from llmnotes.embeddings import (
     analogy,
@@ -26,7 +27,7 @@ from llmnotes.embeddings import (
     pca_2d,
     static_token_vectors,
 )
-from llmnotes.figures import PALETTE, new_figure
+from llmnotes.figures import new_figure
 from llmnotes.glove import GloVeConfig, cooccurrence, train_glove
 from llmnotes.pipeline.experiment import Context, FigureOutput, Result, SpeedRow, experiment
 from llmnotes.word2vec import SkipGramConfig, Vocabulary, train_skipgram
@@ -87,42 +88,31 @@ def training_corpus(ctx: Context) -> tuple[str, list[list[str]]]:
 def projection_output(vectors: Any, title: str, alt: str) -> FigureOutput:
     """The word groups of :data:`GROUPS`, projected to 2-D by PCA, one colour per group.
 
-    The SVG labels every word; the interactive version (the figure's ``data``) shows each word's
-    nearest neighbours in the full vector space on hover.
+    An interactive chart: each word's tooltip lists its nearest neighbours in the full vector
+    space, and buttons show one group at a time, zoomed in (the number words sit close).
     """
     words = [w for group in GROUPS.values() for w in group if w in vectors.key_to_index]
     points = pca_2d(np.stack([vectors[w] for w in words]))
-    fig, ax = new_figure(figsize=(6.4, 4.4))
-    for colour, (group, members) in zip(PALETTE, GROUPS.items(), strict=False):
-        idx = [i for i, w in enumerate(words) if w in members]
-        ax.scatter(points[idx, 0], points[idx, 1], color=colour, label=group, s=30)
-        for i in idx:
-            ax.annotate(words[i], points[i], textcoords="offset points", xytext=(4, 3), fontsize=9)
-    ax.set_xlabel("first principal component")
-    ax.set_ylabel("second principal component")
-    ax.set_title(title)
-    ax.legend(loc="best", fontsize=9)
     group_of = {w: group for group, members in GROUPS.items() for w in members}
-    data = {
-        "kind": "scatter",
-        "title": title,
-        "xlabel": "first principal component",
-        "ylabel": "second principal component",
-        "groups": list(GROUPS),
-        "colours": PALETTE[: len(GROUPS)],
-        "points": [
-            {
-                "label": word,
-                "group": group_of[word],
-                "x": round(float(x), 4),
-                "y": round(float(y), 4),
-                "detail": "nearest: "
-                + ", ".join(f"{n} ({c:.2f})" for n, c in neighbours(vectors, word, 5)),
-            }
-            for word, (x, y) in zip(words, points, strict=True)
-        ],
-    }
-    return FigureOutput(fig, alt, data)
+    rows = [
+        {
+            "word": word,
+            "group": group_of[word],
+            "x": round(float(x), 4),
+            "y": round(float(y), 4),
+            "detail": ", ".join(f"{n} ({c:.2f})" for n, c in neighbours(vectors, word, 5)),
+        }
+        for word, (x, y) in zip(words, points, strict=True)
+    ]
+    chart = scatter_chart(
+        rows,
+        list(GROUPS),
+        title,
+        "first principal component",
+        "second principal component",
+        detail="nearest",
+    )
+    return FigureOutput(None, alt, chart)
 
 
 def heatmap_figure(vectors: Any, words: list[str]) -> Any:

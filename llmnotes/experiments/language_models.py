@@ -17,6 +17,7 @@ from torch import nn
 
 from llmnotes.char_gpt import save_char_gpt
 from llmnotes.char_lm import CharModel, CharVocabulary, bits_per_character, train_char_model
+from llmnotes.charts import temperature_chart
 from llmnotes.corpora import CORPORA
 from llmnotes.decoding import SamplingSettings, generate, next_token_distributions
 from llmnotes.experiments.rnns import CHAR_HIDDEN, char_corpus, parameter_count
@@ -369,29 +370,18 @@ def decoding(ctx: Context) -> Result:
         "vocabulary": len(chars.chars),
         "samples": samples,
     }
-    return Result(values, {"distribution": FigureOutput(*distribution_figure(values, s))})
-
-
-def distribution_figure(values: dict[str, Any], settings: dict[str, Any]) -> tuple[Any, str]:
-    """Bars of the next-character probabilities at each temperature; the top-p cut in the title."""
-    fig, ax = new_figure(figsize=(7.6, 3.4))
-    shown = [{" ": "␣", "\n": "↵"}.get(c, c) for c in values["top_chars"]]
-    temps = list(values["probabilities"])
-    width = 0.8 / len(temps)
-    for i, (colour, t) in enumerate(zip(PALETTE, temps, strict=False)):
-        xs = [j + (i - (len(temps) - 1) / 2) * width for j in range(len(shown))]
-        ax.bar(xs, values["probabilities"][t], width, color=colour, label=f"T = {t}")
-    ax.set_xticks(range(len(shown)), shown)
-    ax.set_xlabel(f"next character after {values['prompt']!r} (the 12 most likely at T = 1)")
-    ax.set_ylabel("probability")
-    ax.legend(fontsize=9, loc="upper right")
-    ax.grid(axis="x", visible=False)
-    ax.set_title(
-        f"Top-p {settings['top_p']} at T = 1 keeps the {values['nucleus_size']} most likely "
-        "characters"
+    alt = (
+        "Bar chart of the character GPT's next-character probabilities under a temperature "
+        f"slider, at T = {s['temperatures'][0]} first, with ticks at T = 1"
     )
-    alt = "Grouped bars of the character GPT's next-character probabilities at three temperatures"
-    return fig, alt
+    chart = temperature_chart(
+        chars.chars,
+        dists[1.0],
+        s["temperatures"][0],
+        f"Next character after {s['prompt']!r}",
+        unit="characters",
+    )
+    return Result(values, {"distribution": FigureOutput(None, alt, chart)})
 
 
 @experiment(

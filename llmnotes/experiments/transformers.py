@@ -14,6 +14,7 @@ import torch
 
 from llmnotes import week1
 from llmnotes.attention import BertEncoder, scaled_dot_product_attention
+from llmnotes.charts import attention_chart
 from llmnotes.corpora import pang_lee_sentences
 from llmnotes.figures import PALETTE, new_figure
 from llmnotes.pipeline.experiment import Context, FigureOutput, Result, SpeedRow, experiment
@@ -34,13 +35,6 @@ def encode(tokenizer: Any, text: str) -> tuple[dict[str, torch.Tensor], list[str
     """Tensors for one text, and its tokens (special tokens included)."""
     batch = tokenizer(text, return_tensors="pt")
     return batch, tokenizer.convert_ids_to_tokens(batch["input_ids"][0])
-
-
-#: Eleven evenly spaced colours of Matplotlib's viridis, for the interactive heat maps.
-VIRIDIS_STOPS = [
-    "#440154", "#482475", "#414487", "#355f8d", "#2a788e", "#21918c",
-    "#22a884", "#44bf70", "#7ad151", "#bddf26", "#fde725",
-]  # fmt: skip
 
 
 def attention_heatmap(weights: np.ndarray, tokens: list[str], title: str) -> Any:
@@ -153,7 +147,6 @@ def attention_maps(ctx: Context) -> Result:
         "punctuation_share": [float(a[:, :, punctuation].sum(-1).mean()) for a in attentions],
         "uniform_share": len(special) / len(tokens),
     }
-    one = attention_heatmap(attentions[layer][head], tokens, f"Layer {layer}, head {head}")
     heads = len(attentions[layer])
     grid = attention_grid(attentions[layer], f"All {heads} heads of layer {layer}")
     sinks, ax = new_figure(figsize=(6.0, 3.2))
@@ -167,23 +160,9 @@ def attention_maps(ctx: Context) -> Result:
     ax.grid(axis="x", visible=False)
     figures = {
         "head": FigureOutput(
-            one,
+            None,
             f"Heat map of layer {layer}, head {head} attention over the pronoun sentence",
-            {
-                "kind": "heatmaps",
-                "title": "MiniLM attention",
-                "rows": tokens,
-                "columns": tokens,
-                "xlabel": "attends to (key)",
-                "ylabel": "token (query)",
-                "axes": [
-                    {"name": "layer", "labels": [str(i) for i in range(len(attentions))]},
-                    {"name": "head", "labels": [str(i) for i in range(stacked.shape[1])]},
-                ],
-                "selected": [layer, head],
-                "colormap": VIRIDIS_STOPS,
-                "matrices": np.round(stacked, 4).tolist(),
-            },
+            attention_chart(stacked, tokens, layer, head, "MiniLM attention"),
         ),
         "grid": FigureOutput(
             grid, f"{heads} small heat maps on one colour scale, one per head of layer {layer}"

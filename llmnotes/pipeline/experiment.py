@@ -74,18 +74,26 @@ def topic_module(topic: str) -> str:
 class FigureOutput:
     """A figure an experiment made, with the alt text the page shows for it.
 
+    A figure is either drawn with Matplotlib (``figure``) or is an interactive chart
+    (``chart``, a Vega-Lite spec from :mod:`llmnotes.charts`), whose static SVG the pipeline
+    renders from the same spec.
+
     Attributes:
         figure: The Matplotlib figure, saved as SVG.
         alt: The alt text.
-        data: JSON-ready data for an interactive version, drawn in the browser by
-            ``docs/assets/interactive.js`` with the SVG as the fallback. Its ``kind`` says how:
-            ``"scatter"`` (labelled points, hover for details) or ``"heatmaps"`` (a stack of
-            matrices, pick one with the controls).
+        chart: An Altair chart or a Vega-Lite spec, drawn by the page in the browser.
+
+    Raises:
+        ValueError: Neither or both of ``figure`` and ``chart`` were given.
     """
 
     figure: Any
     alt: str
-    data: dict[str, Any] | None = None
+    chart: Any = None
+
+    def __post_init__(self) -> None:
+        if (self.figure is None) == (self.chart is None):
+            raise ValueError("a FigureOutput takes a Matplotlib figure or a chart, not both")
 
 
 @dataclass

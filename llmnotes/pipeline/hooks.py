@@ -8,12 +8,14 @@ metrics store cannot answer is logged as a warning, which fails ``mkdocs build -
 from __future__ import annotations
 
 import functools
+import json
 import logging
 import re
 import shutil
 from pathlib import Path
 from typing import Any
 
+from llmnotes.pipeline.charts import chart_path, chart_svg, spec_bytes
 from llmnotes.pipeline.formulas import MathError, render_math
 from llmnotes.pipeline.metrics import MetricsStore, MetricsStoreError
 from llmnotes.pipeline.notebooks import (
@@ -23,7 +25,7 @@ from llmnotes.pipeline.notebooks import (
     pin_notebooks,
 )
 from llmnotes.pipeline.pages import ReferenceFiller, strip_test_settings
-from llmnotes.pipeline.palettes import dark_path, dark_svg
+from llmnotes.pipeline.palettes import dark_chart, dark_path, dark_svg
 from llmnotes.pipeline.site_config import reference_nav, reference_pages
 from llmnotes.pipeline.verified import (
     ResultStatus,
@@ -53,6 +55,8 @@ _build: dict[str, Any] = {}
 FINGERPRINT_FOLDER = re.compile(r"^[0-9a-f]{16}$")
 TITLE = re.compile(r"^# .+$", re.M)
 FIGURE_SVG = re.compile(r"generated/figures/.+(?<!\.dark)\.svg")
+#: A chart's Vega-Lite spec, as regenerate stores it (:mod:`.charts`).
+CHART_SPEC = re.compile(r"generated/figures/.+(?<!\.dark)\.vl\.json")
 
 
 def site_root_prefix(page: Any) -> str:
@@ -111,14 +115,24 @@ def on_config(config: Any) -> Any:
 def on_files(files: Any, config: Any) -> Any:
     """Add the generated API pages (one per public module, and their index) and dark figures.
 
-    Each stored figure's SVG gets its dark-palette version beside it (:mod:`.palettes`).
+    Each stored figure's SVG gets its dark-palette version beside it (:mod:`.palettes`), and
+    each chart its dark spec.
     """
     from mkdocs.structure.files import File
 
     for uri, content in reference_pages().items():
         files.append(File.generated(config, uri, content=content))
+    charts = {f.src_uri for f in files if CHART_SPEC.fullmatch(f.src_uri)}
     for figure in [f for f in files if FIGURE_SVG.fullmatch(f.src_uri)]:
-        dark = dark_svg(Path(figure.abs_src_path).read_bytes())
+        spec_uri = chart_path(figure.src_uri)
+        if spec_uri in charts:
+            # A chart's dark figure is drawn from its spec with the dark config, as the page's
+            # dark chart is, rather than recoloured from the light SVG.
+            spec = dark_chart(json.loads((Path(config["docs_dir"]) / spec_uri).read_bytes()))
+            files.append(File.generated(config, dark_path(spec_uri), content=spec_bytes(spec)))
+            dark = chart_svg(spec)
+        else:
+            dark = dark_svg(Path(figure.abs_src_path).read_bytes())
         files.append(File.generated(config, dark_path(figure.src_uri), content=dark))
     return files
 

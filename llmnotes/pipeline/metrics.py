@@ -50,9 +50,9 @@ class Entry:
     Attributes:
         values: The numbers (and small lists or strings) the experiment returned.
         provenance: Assets and their sources, settings, versions, seed, duration, date, input hash.
-        figures: Figure name to ``{"path": ..., "alt": ...}`` (and ``"data"`` for an interactive
-            figure's JSON), paths relative to ``docs/``, with each file's :func:`file_hash`
-            under ``"path_sha256"`` (and ``"data_sha256"``).
+        figures: Figure name to ``{"path": ..., "alt": ...}`` (and ``"chart"`` for an interactive
+            chart's Vega-Lite spec), paths relative to ``docs/``, with each file's
+            :func:`file_hash` under ``"path_sha256"`` (and ``"chart_sha256"``).
         preference: 0 when the experiment ran on its preferred assets, higher for stand-ins.
         checksum: :func:`entry_checksum` of everything above, set when the entry is stored;
             loading an entry without one, or whose content no longer matches it, fails.
@@ -94,7 +94,7 @@ def edited_figures(entry: Entry, docs: Path) -> list[str]:
     """The figure files of ``entry`` that exist but differ from the bytes it recorded."""
     edited = []
     for fig in entry.figures.values():
-        for kind in ("path", "data"):
+        for kind in ("path", "chart"):
             recorded = fig.get(f"{kind}_sha256")
             file = docs / fig[kind] if kind in fig else None
             if recorded and file is not None and file.is_file() and file_hash(file) != recorded:

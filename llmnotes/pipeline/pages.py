@@ -107,7 +107,7 @@ def code(text: Any) -> str:
 
 
 #: What a figure path in the store may look like; anything else is not written by regenerate.
-FIGURE_PATH = re.compile(r"generated/figures/[\w-][\w.-]*/[\w-][\w.+-]*\.(svg|json)")
+FIGURE_PATH = re.compile(r"generated/figures/[\w-][\w.-]*/[\w-][\w.+-]*\.(svg|vl\.json)")
 
 
 def figure_file(path: str, where: str) -> str:
@@ -231,13 +231,12 @@ class ReferenceFiller:
         stand_in = ", an offline stand-in" if entry.preference else ""
         on = "" if key == NO_ASSETS else f" on {code(key)}"
         note = f"Produced by {code(experiment)}{on}{stand_in}."
-        # An interactive figure keeps its SVG: interactive.js draws the data beside it and hides
-        # the image, so without JavaScript (or if the data fails to load) the SVG is what shows.
-        data = (
-            f' data-llmnotes-plot="{Path(figure_file(fig["data"], where)).name}"'
-            if "data" in fig
-            else ""
-        )
+        # A chart keeps its static SVG: charts.js draws the spec beside it and hides the image,
+        # so without JavaScript (or if the spec fails to load) the SVG is what shows.
+        data = ""
+        if "chart" in fig:
+            spec = Path(figure_file(fig["chart"], where)).name
+            data = f' data-llmnotes-chart="{spec}" data-llmnotes-chart-dark="{dark_path(spec)}"'
         alt = re.sub(r"([\[\]\\])", r"\\\1", html.escape(fig["alt"], quote=True))
         # One image per palette (Material hides the other by its suffix), each a link to its
         # SVG at full size for a phone; the dark one is written by the build (hooks.on_files).

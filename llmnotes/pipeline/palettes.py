@@ -23,10 +23,12 @@ from __future__ import annotations
 
 import colorsys
 import re
+from typing import Any
 
 #: A hex colour in an SVG attribute or style: ``fill: #222222`` or ``stroke="#bbbbbb"``.
 COLOUR = re.compile(r"(fill|stroke|stop-color|color)(\s*[:=]\s*\"?)#([0-9a-fA-F]{6})\b")
 TAG = re.compile(r"<(\w+)\b[^>]*>")
+HEX = re.compile(r"#[0-9a-fA-F]{6}")
 
 #: Material's dark page colour (``--md-default-bg-color`` of its ``slate`` scheme), painted
 #: behind the dark SVG so that it also reads when opened on its own, full size.
@@ -84,6 +86,36 @@ def dark_svg(svg: bytes) -> bytes:
     return re.sub(r"<svg\b", background, recoloured, count=1).encode("utf-8")
 
 
+def dark_chart(spec: dict[str, Any]) -> dict[str, Any]:
+    """A chart's spec (:mod:`llmnotes.charts`) for the dark palette: its config's ink mirrored.
+
+    Only the ``config`` changes, by the rule of :func:`dark_colour`, so the data, the viridis
+    scheme and the series' colours mean the same in both palettes.
+
+    >>> dark_chart({"config": {"axis": {"labelColor": "#333333"}, "range": {"category":
+    ...     ["#0072B2", "#000000"]}}, "mark": "bar"})["config"]
+    {'axis': {'labelColor': '#c9c9c9'}, 'range': {'category': ['#0072b2', '#f2f2f2']}, \
+'background': 'hsl(225 15% 14%)'}
+    """
+
+    def ink(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {key: ink(item) for key, item in value.items()}
+        if isinstance(value, list):
+            return [ink(item) for item in value]
+        if isinstance(value, str) and HEX.fullmatch(value):
+            return dark_colour(value, text=False)
+        return value
+
+    config = ink(spec.get("config", {})) | {"background": SLATE_BACKGROUND}
+    return {**spec, "config": config}
+
+
 def dark_path(path: str) -> str:
-    """Where the dark version of the figure at ``path`` (``….svg``) is written."""
-    return path.removesuffix(".svg") + ".dark.svg"
+    """Where the dark version of the figure or chart spec at ``path`` is written.
+
+    >>> dark_path("generated/figures/t.e/head.minilm.vl.json")
+    'generated/figures/t.e/head.minilm.dark.vl.json'
+    """
+    suffix = ".vl.json" if path.endswith(".vl.json") else ".svg"
+    return path.removesuffix(suffix) + ".dark" + suffix

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib.metadata
-import json
 import os
 import platform
 import sys
@@ -24,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from llmnotes.pipeline.assets import AssetUnavailable, resolve
+from llmnotes.pipeline.charts import chart_path, chart_spec, chart_svg, spec_bytes
 from llmnotes.pipeline.experiment import Choice, Experiment, producers_first
 from llmnotes.pipeline.files import FileProblem, write_atomic
 from llmnotes.pipeline.metrics import (
@@ -114,14 +114,9 @@ def is_fresh(entry: Entry | None, input_hash: str, docs: Path) -> bool:
     """Whether ``entry`` came from ``input_hash`` and its figure files are on disk as written."""
     if entry is None or entry.input_hash != input_hash:
         return False
-    files = [fig.get(kind) for fig in entry.figures.values() for kind in ("path", "data")]
+    files = [fig.get(kind) for fig in entry.figures.values() for kind in ("path", "chart")]
     on_disk = all((docs / file).is_file() for file in files if file)
     return on_disk and not edited_figures(entry, docs)
-
-
-def figure_data_bytes(data: dict[str, Any]) -> bytes:
-    """Serialise a figure's interactive data: compact, sorted keys, so reruns are byte-identical."""
-    return json.dumps(data, sort_keys=True, separators=(",", ":"), allow_nan=False).encode()
 
 
 def run_one(
@@ -138,17 +133,19 @@ def run_one(
     figures = {}
     for name, output in result.figures.items():
         path = figure_path(docs, exp.name, name, choice.key)
-        save_svg(output.figure, path)
-        figures[name] = {
-            "path": path.relative_to(docs).as_posix(),
-            "path_sha256": file_hash(path),
-            "alt": output.alt,
-        }
-        if output.data is not None:
-            data_path = path.with_suffix(".json")
-            write_atomic(data_path, figure_data_bytes(output.data), "the figure data")
-            figures[name]["data"] = data_path.relative_to(docs).as_posix()
-            figures[name]["data_sha256"] = file_hash(data_path)
+        figures[name] = {"alt": output.alt}
+        if output.chart is not None:
+            spec = chart_spec(output.chart)
+            spec_path = Path(chart_path(str(path)))
+            write_atomic(spec_path, spec_bytes(spec), "the chart")
+            figures[name] |= {
+                "chart": spec_path.relative_to(docs).as_posix(),
+                "chart_sha256": file_hash(spec_path),
+            }
+            write_atomic(path, chart_svg(spec), "the figure")
+        else:
+            save_svg(output.figure, path)
+        figures[name] |= {"path": path.relative_to(docs).as_posix(), "path_sha256": file_hash(path)}
     provenance = run_provenance(
         assets={role: res.provenance() for role, res in sorted(choice.assets.items())},
         settings=dict(exp.settings),
