@@ -26,6 +26,10 @@ DEFINITIONAL = {
         "23": "fp32's 23 stored mantissa bits",
         "3": "bf16's 2 to 3 significant digits, from its 8-bit significand",
     },
+    "math.md": {
+        "4": "chapter numbers of a cited book",
+        "6": "chapter numbers of a cited book",
+    },
     "language-models.md": {
         "1,024": "GPT-2 small's context length, part of its definition",
         "15": "BERT's masking rate, part of its definition (Devlin et al.)",

@@ -46,9 +46,10 @@ def test_headings_ignore_comments_in_code():
 
 def test_notebooks_come_from_the_pages_front_matter_in_nav_order():
     pages = notebook_pages()
-    assert [p.page for p in pages][:2] == ["index.md", "tokenization.md"]
+    assert [p.page for p in pages][:3] == ["index.md", "math.md", "tokenization.md"]
     assert pages[0] == NotebookPage("index.md", "quickstart.ipynb", "Quick start")
-    assert notebooks_nav()[1] == {"Tokenization": "notebooks/tokenization.ipynb"}
+    assert notebooks_nav()[1] == {"Math primer": "notebooks/math.ipynb"}
+    assert notebooks_nav()[2] == {"Tokenization": "notebooks/tokenization.ipynb"}
     for page in pages:
         assert json.loads((ROOT / "docs" / "notebooks" / page.notebook).read_text())["cells"]
     on_disk = {p.name for p in (ROOT / "docs" / "notebooks").glob("*.ipynb")}

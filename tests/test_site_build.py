@@ -53,6 +53,15 @@ def test_notebook_was_executed(built_site):
     assert "19081" in html  # the WordPiece id of "transformers", printed by the notebook
 
 
+def test_no_notebook_page_shows_the_build_machines_warnings(built_site):
+    pages = sorted((built_site / "notebooks").glob("*/index.html"))
+    assert pages
+    for page in pages:
+        text = page.read_text()
+        assert "jp-OutputArea-output" in text, f"{page} shows no outputs"
+        assert sys.prefix not in text and "TqdmWarning" not in text, page
+
+
 def test_every_public_module_has_a_generated_reference_page(built_site):
     modules = [name for name, _ in public_modules()]
     for expected in ("llmnotes.bpe", "llmnotes.experiments.rnns", "llmnotes.pipeline.assets"):

@@ -19,6 +19,7 @@ from llmnotes.pipeline.charts import chart_path, chart_svg, spec_bytes
 from llmnotes.pipeline.formulas import MathError, render_math
 from llmnotes.pipeline.metrics import MetricsStore, MetricsStoreError
 from llmnotes.pipeline.notebooks import (
+    drop_build_noise,
     execution_fingerprint,
     notebook_links,
     notebooks_nav,
@@ -198,8 +199,14 @@ def on_page_markdown(markdown: str, page: Any, config: Any, files: Any) -> str:
 
 
 def on_page_content(html: str, page: Any, config: Any, files: Any) -> str:
-    """Render the page's math with KaTeX; give notebook pages their Colab and download links."""
+    """Render the page's math with KaTeX; give notebook pages their links and no build noise.
+
+    A notebook page gets its Colab and download links, and loses the warnings of the machine
+    that executed it (:func:`~llmnotes.pipeline.notebooks.drop_build_noise`).
+    """
     where = page.file.src_uri
+    if where.endswith(".ipynb"):
+        html = drop_build_noise(html)
     if where.endswith(".ipynb") and (links := notebook_links(where, site_root_prefix(page))):
         end = html.find("</h1>")
         html = links + html if end < 0 else f"{html[: end + 5]}\n{links}{html[end + 5 :]}"

@@ -11,7 +11,9 @@ generates.
 from __future__ import annotations
 
 import hashlib
+import html
 import re
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -72,6 +74,36 @@ def pin_notebooks(site: Path, commit: str) -> int:
 
 HEADING = re.compile(r"^(#{1,2}) (.+)$")
 FENCE = re.compile(r"^\s*(```|~~~)")
+
+
+#: One stderr output of an executed notebook cell, as mkdocs-jupyter renders it.
+STDERR_OUTPUT = re.compile(
+    r'<div class="jp-OutputArea-child">\s*<div class="jp-RenderedText jp-OutputArea-output" '
+    r'data-mime-type="application/vnd\.jupyter\.stderr"[^>]*>\s*<pre>(?P<text>.*?)</pre>'
+    r"\s*</div>\s*</div>\n?",
+    re.S,
+)
+
+
+def drop_build_noise(rendered: str, install: str = sys.prefix) -> str:
+    r"""Remove, from a rendered notebook, the stderr outputs that name the build's own install.
+
+    Such an output is a library warning from the machine that executed the notebook for the
+    site (tqdm's "IProgress not found", with the build's paths), not part of the lesson: a
+    reader's run prints its own. Other stderr output, progress bars included, stays.
+
+    Examples:
+        >>> cell = ('<div class="jp-OutputArea-child">\n<div class="jp-RenderedText '
+        ...     'jp-OutputArea-output" data-mime-type="application/vnd.jupyter.stderr">\n'
+        ...     '<pre>/opt/venv/lib/tqdm/auto.py:21: TqdmWarning: IProgress not found</pre>\n'
+        ...     '</div>\n</div>\n')
+        >>> drop_build_noise("<p>before</p>" + cell + "<p>after</p>", install="/opt/venv")
+        '<p>before</p><p>after</p>'
+        >>> drop_build_noise(cell, install="/elsewhere") == cell
+        True
+    """
+    needle = html.escape(install)
+    return STDERR_OUTPUT.sub(lambda m: "" if needle in m.group("text") else m.group(0), rendered)
 
 
 def is_runnable(example: Any) -> bool:
