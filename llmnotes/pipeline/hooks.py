@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from llmnotes.pipeline.charts import chart_path, chart_svg, spec_bytes
+from llmnotes.pipeline.course import course_box, topic_of
 from llmnotes.pipeline.formulas import MathError, render_math
 from llmnotes.pipeline.metrics import MetricsStore, MetricsStoreError
 from llmnotes.pipeline.notebooks import (
@@ -179,9 +180,13 @@ def search_boost(src_uri: str) -> float:
 
 
 def on_page_markdown(markdown: str, page: Any, config: Any, files: Any) -> str:
-    """Strip test-only fence settings, fill references, link the page's notebook, rank it."""
+    """Strip test-only fence settings, fill references and rank the page.
+
+    Under its title go the links to its notebook and, on a topic page, the course box
+    (:func:`~llmnotes.pipeline.course.course_box`).
+    """
     assert _store is not None, "on_pre_build did not run"
-    where = page.file.src_uri
+    where, source = page.file.src_uri, markdown
     search = page.meta.setdefault("search", {})
     if isinstance(search, dict):  # a page's own front matter wins
         search.setdefault("boost", search_boost(where))
@@ -191,10 +196,13 @@ def on_page_markdown(markdown: str, page: Any, config: Any, files: Any) -> str:
         strip_test_settings(markdown), lambda msg: log.warning(f"{where}: {msg}")
     )
     _verified[where] = verified_for(where, markdown, filler)
-    links = notebook_links(where, site_root_prefix(page))
+    under_title = [notebook_links(where, site_root_prefix(page))]
+    if topic := topic_of(where, page.title or where, page.meta):
+        under_title.append(course_box(topic, source))
     title = TITLE.search(markdown)
-    if links and title:
-        markdown = f"{markdown[: title.end()]}\n\n{links}\n{markdown[title.end() :]}"
+    if title and any(under_title):
+        added = "\n\n".join(block for block in under_title if block)
+        markdown = f"{markdown[: title.end()]}\n\n{added}\n{markdown[title.end() :]}"
     return markdown
 
 

@@ -6,6 +6,10 @@ prints what the page shows. A page has a notebook when its front matter names on
 (``notebook: NAME``, see :func:`llmnotes.pipeline.site_config.notebook_pages`). ``llmnotes
 notebooks`` writes them; the tests fail when a committed notebook differs from what its page
 generates.
+
+The page's exercises end the notebook as cells to fill in: each one's statement (its ``###``
+heading and the prose under it) and its check cell, without the folded solution
+(:func:`solution_lines`), which the page shows and the tests run.
 """
 
 from __future__ import annotations
@@ -74,6 +78,46 @@ def pin_notebooks(site: Path, commit: str) -> int:
 
 HEADING = re.compile(r"^(#{1,2}) (.+)$")
 FENCE = re.compile(r"^\s*(```|~~~)")
+#: A folded solution: ``??? success "Solution"`` and the lines indented under it.
+SOLUTION = re.compile(r'^\?\?\?\+? \w+ "Solution')
+EXERCISES = "Exercises"
+
+
+def solution_lines(markdown: str) -> set[int]:
+    r"""The line numbers (from 1) of the folded solutions' blocks.
+
+    >>> sorted(solution_lines('Try it.\n\n??? success "Solution"\n\n    print(1)\n\nNext.'))
+    [3, 4, 5, 6]
+    """
+    inside, found = False, set()
+    for number, line in enumerate(markdown.splitlines(), start=1):
+        if SOLUTION.match(line):
+            inside = True
+        elif inside and line.strip() and not line.startswith("    "):
+            inside = False
+        if inside:
+            found.add(number)
+    return found
+
+
+def exercise_statements(markdown: str) -> dict[int, str]:
+    r"""Each exercise's statement, by the line its ``###`` heading is on.
+
+    A statement is the heading and the prose under it, up to its first code block; only the
+    ``### `` headings of the page's "Exercises" section are exercises.
+
+    >>> exercise_statements("## Exercises\n\n### One\n\nDo it.\n\n```python\nx\n```\n")
+    {3: '### One\n\nDo it.'}
+    """
+    lines = markdown.splitlines()
+    found, section = {}, None
+    for number, line in enumerate(lines, start=1):
+        if line.startswith("## "):
+            section = line[3:].strip()
+        elif section == EXERCISES and line.startswith("### "):
+            end = next((i for i in range(number, len(lines)) if FENCE.match(lines[i])), len(lines))
+            found[number] = "\n".join(lines[number - 1 : end]).strip()
+    return found
 
 
 #: One stderr output of an executed notebook cell, as mkdocs-jupyter renders it.
@@ -155,13 +199,25 @@ def page_notebook(page: Path, site_path: str) -> Any:
     sections = [(n, text) for n, level, text in headings(markdown) if level == 2]
     # Blocks that need an asset beyond the packaged ones stay on the page: the notebook must run
     # (and the site build execute it) on any machine, offline included.
-    examples = [ex for ex in find_examples(str(page)) if is_runnable(ex) and not required_asset(ex)]
+    solutions = solution_lines(markdown)
+    statements = exercise_statements(markdown)
+    examples = [
+        ex
+        for ex in find_examples(str(page))
+        if is_runnable(ex) and not required_asset(ex) and ex.start_line not in solutions
+    ]
     cells = [
         nbformat.v4.new_markdown_cell(
             f"# {title}\n\nEvery runnable example of the page [{title}]({site_path}), in order. "
             "The page has the explanations; this notebook is generated from it "
             "(`llmnotes notebooks`), so the two stay in step. It needs the llmnotes package "
             "and no network."
+            + (
+                " It ends with the page's exercises: put your answers where the `None`s are "
+                "and run the checks."
+                if statements
+                else ""
+            )
         ),
         nbformat.v4.new_code_cell(SETUP_CELL),
     ]
@@ -171,6 +227,10 @@ def page_notebook(page: Path, site_path: str) -> Any:
         if section and section != current:
             cells.append(nbformat.v4.new_markdown_cell(f"## {section}"))
             current = section
+        for line in [n for n in statements if n < example.start_line]:
+            # The page's own anchors point into the page, which the notebook links back to.
+            statement = statements.pop(line).replace("](#", f"]({site_path}#")
+            cells.append(nbformat.v4.new_markdown_cell(statement))
         code = "\n".join(
             line for line in example.source.splitlines() if not line.lstrip().startswith("#>")
         )

@@ -2,8 +2,10 @@ r"""Page transforms applied at build time: stored numbers, figures and provenanc
 
 Pages write ``{{ metric("experiment", "value") }}``, ``{{ figure("experiment", "name") }}`` and
 ``{{ provenance("experiment") }}``; :func:`fill_references` replaces them with what the metrics
-store holds (outside fenced code blocks), and :func:`strip_test_settings` removes the fence
-settings only the tests read. Math is rendered by :mod:`llmnotes.pipeline.formulas`.
+store holds (outside fenced code blocks); ``{{ quiz("topic") }}`` and ``{{ course_path() }}``
+draw a topic's self-check and the Start page's path (:mod:`llmnotes.pipeline.course`).
+:func:`strip_test_settings` removes the fence settings only the tests read. Math is rendered
+by :mod:`llmnotes.pipeline.formulas`.
 
 Examples:
     >>> strip_test_settings('```python requires="minilm"\nprint(1)\n```')
@@ -25,6 +27,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from llmnotes.pipeline.course import load_quiz, path_table, quiz_html, quiz_path
 from llmnotes.pipeline.experiment import NO_ASSETS
 from llmnotes.pipeline.metrics import Entry, MetricsStore, MissingMetric, edited_figures
 from llmnotes.pipeline.palettes import dark_path
@@ -399,6 +402,18 @@ class ReferenceFiller:
             f"    - **reproduce**: {code(prov.get('command'))}",
         ]
         return "\n".join(lines)
+
+    @macro
+    def quiz(self, topic: str) -> str:
+        """Render the self-check of ``topic`` from ``docs/quizzes/TOPIC.yml``."""
+        assert self.docs is not None, "a self-check needs the docs folder"
+        return quiz_html(load_quiz(quiz_path(self.docs, topic)))
+
+    @macro
+    def course_path(self) -> str:
+        """Render the Start page's table of the topics, in nav order, with their times."""
+        assert self.docs is not None, "the course path needs the docs folder"
+        return path_table(self.docs.parent)
 
     def fill(self, markdown: str, on_missing: Callable[[str], None]) -> str:
         """Replace every reference outside fenced code; report missing ones to ``on_missing``."""
