@@ -46,7 +46,13 @@ def build_site(site: Path, **env: str) -> Path:
 
 @pytest.fixture(scope="session")
 def built_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Build the site once with ``mkdocs build --strict`` and return its folder."""
+    """Build the site once with ``mkdocs build --strict`` and return its folder.
+
+    ``LLMNOTES_BUILT_SITE=FOLDER`` uses a site built beforehand instead, to rerun one browser
+    test while writing it; CI always builds afresh.
+    """
+    if (prebuilt := os.environ.get("LLMNOTES_BUILT_SITE")) and not os.environ.get("CI"):
+        return Path(prebuilt)
     return build_site(tmp_path_factory.mktemp("site"))
 
 

@@ -26,6 +26,7 @@ from pathlib import Path
 import pytest
 
 from llmnotes.charts import VISIBLE
+from llmnotes.pipeline.course import topics
 
 from conftest import ARTIFACTS, ROOT, build_site
 
@@ -539,4 +540,62 @@ def test_the_version_selector_lists_the_published_versions_and_switches_between_
         page.wait_for_url(f"{url}/latest/")
         assert page.locator(".md-version__current").inner_text().startswith("0.2")
         page.close()
+    assert not problems, problems
+
+
+def quiz_feedback(question) -> str:
+    feedback = question.locator(".llmnotes-feedback")
+    feedback.wait_for()
+    return feedback.inner_text()
+
+
+@pytest.mark.parametrize("scheme", ["default", "slate"])
+def test_a_self_check_answers_by_keyboard_explains_keeps_the_answers_and_shows_progress(
+    browser, site_url, scheme
+):
+    """Right and wrong answers by keyboard alone, in each palette; axe after answering; the
+    answers survive a reload, the Start page shows the progress, and "Clear" forgets them."""
+    problems: list[str] = []
+    page = open_page(browser, site_url + "/tokenization/", problems, scheme)
+    question = page.locator(".llmnotes-question").first
+    options = question.locator("input[type=radio]")
+    explanations = {
+        li.get_attribute("data-option"): li.locator(".llmnotes-why").inner_text()
+        for li in question.locator(".llmnotes-answers li").all()
+    }
+    page.locator("#self-check .headerlink").focus()
+    page.keyboard.press("Tab")  # into the first question's radio group
+    assert page.evaluate("document.activeElement.name") == options.first.get_attribute("name")
+    page.keyboard.press("Space")
+    seen = {}
+    for step in range(options.count()):
+        if step:
+            page.keyboard.press("ArrowDown")  # moves to the next option and picks it
+        picked = question.locator("input:checked")
+        value = picked.get_attribute("value")
+        right = picked.get_attribute("data-right") is not None
+        text = quiz_feedback(question)
+        assert text.startswith("Right." if right else "Not quite."), text
+        assert explanations[value] in text
+        seen[right] = value
+    assert set(seen) == {True, False}, "the walk met both a right and a wrong answer"
+    violations = [v for v in axe_violations(page) if v["impact"] in SERIOUS]
+    assert not violations, violations
+    # Leave the right answer picked; it is remembered across a reload.
+    question.locator(f'input[value="{seen[True]}"]').check()
+    page.reload(wait_until="networkidle")
+    question = page.locator(".llmnotes-question").first
+    assert question.locator("input:checked").get_attribute("value") == seen[True]
+    total = page.locator(".llmnotes-question").count()
+    assert page.locator(".llmnotes-quiz-score").inner_text().startswith(f"1 of {total} right")
+    page.goto(site_url + "/start/", wait_until="networkidle")
+    progress = page.locator('.llmnotes-progress[data-quiz="tokenization"]')
+    assert progress.inner_text() == f"1 of {total} right"
+    others = page.locator('.llmnotes-progress:not([data-quiz="tokenization"])')
+    assert others.all_inner_texts() == ["not started"] * (len(topics()) - 1)
+    page.goto(site_url + "/tokenization/", wait_until="networkidle")
+    page.get_by_role("button", name="Clear my answers").click()
+    page.wait_for_function("!document.querySelector('.llmnotes-question input:checked')")
+    assert page.evaluate("localStorage.getItem('llmnotes.quiz.tokenization')") is None
+    page.close()
     assert not problems, problems

@@ -60,6 +60,7 @@ DEFINITIONAL = {
         "100": "the id of [UNK] in BERT's vocabulary",
         "101": "the id of [CLS] in BERT's vocabulary",
         "102": "the id of [SEP] in BERT's vocabulary",
+        "1,024": "the number of merges exercise 4 asks for (its setting)",
     },
     "finetuning.md": {"4": "a section number of a cited paper"},
     "transformers.md": {
@@ -73,7 +74,7 @@ EVERYWHERE = {"0", "1"}
 MACRO = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.S)
 NUMERAL = re.compile(r"(?<![\w.\-–/])\d[\d,]*(?:\.\d+)?(?![\w\-/])|(?<=/)\d+")
 YEAR = re.compile(r"(19|20)\d\d")
-NAMES = re.compile(r"\b[Ww]eek[ -]1\b|\b(?:section|Table|chapters?) [\d–-]+")
+NAMES = re.compile(r"\b[Ww]eek[ -]1\b|\b(?:section|Table|chapters?|Exercise) [\d–-]+")
 
 
 def prose_lines(text: str):

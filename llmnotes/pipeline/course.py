@@ -145,12 +145,12 @@ def course_box(topic: Topic, markdown: str) -> str:
     time = reading_time(markdown)
     lines = ['!!! abstract "In this topic"', "", "    **You will be able to**", ""]
     lines += [f"    - {objective}" for objective in topic.objectives]
-    lines += ["", "    **It assumes** " + "; ".join(topic.assumes) + ".", ""]
+    lines += ["", "    **It assumes:** " + "; ".join(topic.assumes) + ".", ""]
     lines += [
-        f"    **Time:** about {time.minutes} minutes ({time.words:,} words and {time.blocks} "
-        f"code blocks, at {WORDS_PER_MINUTE} words and {MINUTES_PER_BLOCK:g} minutes a block). "
-        "[Self-check](#self-check) · [Exercises](#exercises) · "
-        "[Key takeaways](#key-takeaways)",
+        f"    **Time:** about {time.minutes} minutes: {time.words:,} words at "
+        f"{WORDS_PER_MINUTE} a minute, and {time.blocks} code blocks at "
+        f"{MINUTES_PER_BLOCK:g} minutes each to read and run. "
+        "[Exercises](#exercises) · [Self-check](#self-check) · [Key takeaways](#key-takeaways)",
         "",
     ]
     return "\n".join(lines)
@@ -353,5 +353,5 @@ def quiz_html(quiz: Quiz) -> str:
                 f' — <span class="llmnotes-why">{_inline(option.why)}</span></li>'
             )
         parts.append("</ul></details></fieldset>")
-    parts.append('<button type="reset" class="md-button">Clear my answers</button></form>')
+    parts.append('<button type="reset" class="llmnotes-quiz-reset">Clear my answers</button></form>')
     return "".join(parts)

@@ -197,7 +197,7 @@ def on_page_markdown(markdown: str, page: Any, config: Any, files: Any) -> str:
     )
     _verified[where] = verified_for(where, markdown, filler)
     under_title = [notebook_links(where, site_root_prefix(page))]
-    if topic := topic_of(where, page.title or where, page.meta):
+    if topic := topic_of(where, getattr(page, "title", None) or where, page.meta):
         under_title.append(course_box(topic, source))
     title = TITLE.search(markdown)
     if title and any(under_title):
