@@ -32,7 +32,11 @@ def test_every_api_reference_it_links_resolves():
 def test_every_class_or_constant_it_names_exists():
     names = {span for span in CODE_SPANS if re.fullmatch(r"[A-Z][A-Za-z]+|[A-Z]+(_[A-Z]+)*", span)}
     names -= {"LLMNOTES_CACHE_DIR"}  # an environment variable, read by pipeline.paths
-    modules = [importlib.import_module(m) for m, _ in public_modules() if ".pipeline" in m or ".exercises" in m]
+    modules = [
+        importlib.import_module(m)
+        for m, _ in public_modules()
+        if ".pipeline" in m or ".exercises" in m
+    ]
     missing = [n for n in names if not any(hasattr(m, n) for m in modules)]
     assert not missing, f"docs/contributing.md names what no pipeline module has: {missing}"
 

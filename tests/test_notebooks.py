@@ -39,6 +39,30 @@ def test_notebook_has_the_page_code_without_outputs(tmp_path):
     assert "[Title](../../page/)" in kinds[0][1]
 
 
+def test_notebook_carries_the_explanations_and_ends_with_the_exercises_to_fill_in(tmp_path):
+    page = tmp_path / "page.md"
+    page.write_text(
+        "# Title\n\nWhat the page is about.\n\n## First\n\nWhy this runs, see [a](#a) and "
+        '[b](other.md):\n\n```python\nprint(1)\n```\n\nIt printed {{ metric("e", "v") }}.\n\n'
+        "It prints one.\n\n"
+        "!!! note\n    Aside.\n\n## Exercises\n\n### Exercise 1: count\n\nCount it.\n\n"
+        '```python\nprint(check(None))\n```\n\n??? success "Solution"\n\n'
+        "    ```python\n    print(check(1))\n    ```\n\n    Because.\n"
+    )
+    cells = [(c.cell_type, c.source) for c in page_notebook(page, "../../page/").cells]
+    assert cells[2:] == [
+        ("markdown", "What the page is about."),
+        ("markdown", "## First"),
+        ("markdown", "Why this runs, see [a](../../page/#a) and [b](../../other/):"),
+        ("code", "print(1)"),
+        ("markdown", "It prints one."),  # the macro's paragraph and the admonition stay behind
+        ("markdown", "## Exercises"),
+        ("markdown", "### Exercise 1: count\n\nCount it."),
+        ("code", "print(check(None))"),  # and not the solution
+    ]
+    assert "It ends with the page's exercises" in cells[0][1]
+
+
 def test_headings_ignore_comments_in_code():
     md = "# T\n```bash\n# not a heading\n```\n## S\n"
     assert headings(md) == [(1, 1, "T"), (5, 2, "S")]

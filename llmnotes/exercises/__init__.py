@@ -86,3 +86,24 @@ def check_function(
             return Verdict(False, f"{shown} returned {got!r}; the reference returns {expected!r}.")
         count += 1
     return Verdict(True, f"{what} agrees with the reference on {count} cases.")
+
+
+def as_list(
+    answer: Iterable[Any], convert: Callable[[Any], Any], count: int, what: str
+) -> list[Any] | Verdict:
+    """The reader's answer as a list of ``count`` values, or the verdict saying what is wrong.
+
+    Examples:
+        >>> as_list(["1", 2], int, 2, "two indices")
+        [1, 2]
+        >>> print(as_list([1], int, 2, "two indices"))
+        Not yet: give two indices; you gave 1 value.
+    """
+    try:
+        values = [convert(value) for value in answer]
+    except (TypeError, ValueError):
+        return Verdict(False, f"give {what}; you gave {answer!r}.")
+    if len(values) != count:
+        plural = "" if len(values) == 1 else "s"
+        return Verdict(False, f"give {what}; you gave {len(values)} value{plural}.")
+    return values

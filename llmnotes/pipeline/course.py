@@ -173,7 +173,7 @@ def path_table(root: Path | None = None) -> str:
         time = reading_time((root / "docs" / topic.page).read_text(encoding="utf-8"))
         progress = (
             f'<span class="llmnotes-progress" data-quiz="{topic.name}">'
-            f'<a href="{topic.page.removesuffix(".md")}/#self-check">not started</a></span>'
+            f"[not started]({topic.page}#self-check)</span>"
         )
         rows.append(
             f"| {step} | [{topic.title}]({topic.page}) | {topic.objectives[0]} | "
@@ -353,5 +353,7 @@ def quiz_html(quiz: Quiz) -> str:
                 f' — <span class="llmnotes-why">{_inline(option.why)}</span></li>'
             )
         parts.append("</ul></details></fieldset>")
-    parts.append('<button type="reset" class="llmnotes-quiz-reset">Clear my answers</button></form>')
+    parts.append(
+        '<button type="reset" class="llmnotes-quiz-reset">Clear my answers</button></form>'
+    )
     return "".join(parts)

@@ -184,6 +184,67 @@ def headings(markdown: str) -> list[tuple[int, int, str]]:
     return found
 
 
+#: Paragraphs that stay on the page: admonitions, tabs, tables, HTML, macros, includes.
+NOT_PROSE = ("!!!", "???", "===", "|", "<", "{{", "--8<--", "*[")
+LIST = re.compile(r"(?:[-*]|\d+\.) ")
+MD_LINK = re.compile(r"\]\((?!https?:|#)([\w./-]+?)\.md(#[\w-]+)?\)")
+API_LINK = re.compile(r"\[([^\]]+)\]\[[\w.]+\]")
+
+
+def site_links(markdown: str, site_path: str) -> str:
+    """Point a page's relative links at the site, from a notebook beside it.
+
+    >>> site_links("See [BPE](#bpe), [RNNs](rnns.md), [`merge`][llmnotes.bpe.merge].", "../../x/")
+    'See [BPE](../../x/#bpe), [RNNs](../../rnns/), `merge`.'
+    """
+    markdown = markdown.replace("](#", f"]({site_path}#")
+    root = re.match(r"(?:\.\./)*", site_path).group(0)  # type: ignore[union-attr]
+    markdown = MD_LINK.sub(lambda m: f"]({root}{m.group(1)}/{m.group(2) or ''})", markdown)
+    return API_LINK.sub(r"\1", markdown)
+
+
+def prose(lines: list[str], start: int, end: int) -> str:
+    r"""The explanation on lines ``start`` to ``end - 1`` (from 1), for a notebook's Markdown cell.
+
+    It keeps the paragraphs, lists and ``###`` headings of the page's own text, up to the
+    first ``#`` or ``##`` heading. It leaves out code and the sentence ending in a colon that
+    introduces it (the notebook's own code cells are outside the range), admonitions and tabs
+    with what is indented under them, and any paragraph that needs the build (a macro, HTML,
+    a table).
+
+    >>> page = ["Why.", "", "Like this:", "```text", "x", "```", "", "!!! note", "    Aside."]
+    >>> prose(page + ["", "- So", "  on."], 1, 13)
+    'Why.\n\n- So\n  on.'
+    """
+    paragraphs, current, in_code = [], [], False
+    for line in lines[start - 1 : end - 1]:
+        if FENCE.match(line):
+            if not in_code:
+                if current:
+                    paragraphs.append("\n".join(current))
+                    current = []
+                # A block in this range is one the notebook leaves out (network, include, other
+                # language), so the sentence that introduces it goes too (not a whole list).
+                if paragraphs and paragraphs[-1].endswith(":") and not LIST.match(paragraphs[-1]):
+                    paragraphs.pop()
+            in_code = not in_code
+            continue
+        if in_code:
+            continue
+        if HEADING.match(line):
+            break
+        if not line.strip():
+            if current:
+                paragraphs.append("\n".join(current))
+            current = []
+        elif current or not line.startswith((" ", "\t")):
+            current.append(line)  # an indented line continues a list item, or an admonition
+    if current:
+        paragraphs.append("\n".join(current))
+    kept = [p for p in paragraphs if not p.startswith(NOT_PROSE) and "{{" not in p]
+    return "\n\n".join(kept)
+
+
 def page_notebook(page: Path, site_path: str) -> Any:
     """Build the notebook of one page.
 
@@ -208,8 +269,9 @@ def page_notebook(page: Path, site_path: str) -> Any:
     ]
     cells = [
         nbformat.v4.new_markdown_cell(
-            f"# {title}\n\nEvery runnable example of the page [{title}]({site_path}), in order. "
-            "The page has the explanations; this notebook is generated from it "
+            f"# {title}\n\nEvery runnable example of the page [{title}]({site_path}), in order, "
+            "with the page's explanations between them; what needs the site's build "
+            "(figures, stored results) stays on the page. This notebook is generated from it "
             "(`llmnotes notebooks`), so the two stay in step. It needs the llmnotes package "
             "and no network."
             + (
@@ -221,20 +283,28 @@ def page_notebook(page: Path, site_path: str) -> Any:
         ),
         nbformat.v4.new_code_cell(SETUP_CELL),
     ]
-    current = None
+    lines = markdown.splitlines()
+
+    def explain(start: int, end: int) -> None:
+        if text := prose(lines, start, end):
+            cells.append(nbformat.v4.new_markdown_cell(site_links(text, site_path)))
+
+    title_line = next((n for n, level, _ in headings(markdown) if level == 1), 0)
+    current, cursor = None, title_line + 1
     for example in examples:
-        section = next((text for n, text in reversed(sections) if n < example.start_line), None)
+        line, section = next(
+            ((n, text) for n, text in reversed(sections) if n < example.start_line), (0, None)
+        )
         if section and section != current:
+            explain(cursor, line)  # the end of the section before
             cells.append(nbformat.v4.new_markdown_cell(f"## {section}"))
-            current = section
-        for line in [n for n in statements if n < example.start_line]:
-            # The page's own anchors point into the page, which the notebook links back to.
-            statement = statements.pop(line).replace("](#", f"]({site_path}#")
-            cells.append(nbformat.v4.new_markdown_cell(statement))
+            current, cursor = section, line + 1
+        explain(cursor, example.start_line)
         code = "\n".join(
             line for line in example.source.splitlines() if not line.lstrip().startswith("#>")
         )
         cells.append(nbformat.v4.new_code_cell(code.strip()))
+        cursor = example.end_line + 1
     notebook = nbformat.v4.new_notebook(cells=cells)
     notebook.metadata["kernelspec"] = {
         "name": "python3",
