@@ -18,6 +18,7 @@ DEFINITIONAL = {
         "3": "word2vec's 3/4 power of the unigram distribution",
         "4": "word2vec's 3/4 power of the unigram distribution",
         "6": "the name of the GloVe 6B corpus: 6 billion tokens",
+        "2.6": "φ² ≈ 2.618, the share (in thresholds) below which subsampling keeps every word",
     },
     "glossary.md": {
         "2": "bits are the logarithm base 2",

@@ -44,6 +44,11 @@ def test_attention_check_accepts_the_site_s_and_names_the_mistake():
     assert "divide the scores by √d_k" in str(ex.check_attention(unscaled))
     verdict = ex.check_attention(no_mask)
     assert not verdict and "case 3 (padding)" in str(verdict) and "-inf" in str(verdict)
+
+    def inverted(q, k, v, mask=None):
+        return scaled_dot_product_attention(q, k, v, None if mask is None else ~mask)
+
+    assert "your mask is inverted" in str(ex.check_attention(inverted))
     assert not ex.check_attention(None)
 
 

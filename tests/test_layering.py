@@ -14,6 +14,7 @@ PACKAGE = ROOT / "llmnotes"
 TEACHING = sorted(p for p in PACKAGE.glob("*.py") if p.stem not in {"__init__", "__main__", "cli"})
 EXPERIMENTS = sorted((PACKAGE / "experiments").glob("*.py"))
 PIPELINE = sorted((PACKAGE / "pipeline").glob("*.py"))
+EXERCISES = sorted((PACKAGE / "exercises").glob("*.py"))
 
 
 def imported(path: Path) -> set[str]:
@@ -35,6 +36,13 @@ def test_the_tree_has_three_concerns():
 def test_teaching_code_imports_neither_experiments_nor_pipeline(path):
     bad = {n for n in imported(path) if n.startswith(("llmnotes.experiments", "llmnotes.pipeline"))}
     assert not bad, f"{path.name} is teaching code and imports {sorted(bad)}"
+
+
+@pytest.mark.parametrize("path", EXERCISES, ids=lambda p: p.name)
+def test_exercise_checks_use_the_code_the_pages_show_and_not_the_pipeline(path):
+    """A check recomputes its answer with teaching code, or with the experiment a page shows."""
+    bad = {n for n in imported(path) if n.startswith(("llmnotes.pipeline", "llmnotes.cli"))}
+    assert not bad, f"exercises/{path.name} imports {sorted(bad)}"
 
 
 @pytest.mark.parametrize("path", EXPERIMENTS, ids=lambda p: p.name)

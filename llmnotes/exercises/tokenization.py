@@ -93,8 +93,8 @@ def reference_tokens_per_word(vocab_size: int) -> float:
 
 def check_tokens_per_word(vocab_size: int, value: float | None) -> Verdict:
     """Exercise 4: held-out tokens per word of a BPE of ``vocab_size`` (two decimals)."""
-    if not 256 <= vocab_size <= 4096:
-        return Verdict(False, f"vocab_size is {vocab_size}; this exercise takes 256 to 4,096.")
+    if not 256 <= vocab_size <= 256 + 4096:
+        return Verdict(False, f"vocab_size is {vocab_size}; this exercise takes 256 to 4,352.")
     expected = reference_tokens_per_word(vocab_size)
     return check_number(value, expected, 0.005, f"tokens per word at {vocab_size:,}", fmt=".3f")
 

@@ -164,6 +164,9 @@ def check_attention(function: Callable[..., Any] | None) -> Verdict:
                 "give masked keys the score -inf, so that their weight is 0",
             ),
         )
+        if len(case) > 3:  # the mask read the other way round, as key_padding_mask does
+            inverted = torch.softmax(scaled.masked_fill(case[3], float("-inf")), dim=-1) @ v
+            hints += ((inverted, "your mask is inverted: True means the query may attend"),)
         for wrong, hint in hints:
             if torch.allclose(got, wrong, atol=1e-5):
                 return Verdict(False, f"{shown}: {hint}.")
