@@ -16,9 +16,11 @@ Examples:
 
 from __future__ import annotations
 
+import importlib.util
 import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 
@@ -107,3 +109,15 @@ def as_list(
         plural = "" if len(values) == 1 else "s"
         return Verdict(False, f"give {what}; you gave {len(values)} value{plural}.")
     return values
+
+
+def gensim_test_data() -> Path:
+    """The folder of data gensim ships (its Lee corpus, benchmarks), found without importing it.
+
+    Importing gensim also imports smart_open, which is slow and prints; the exercises only
+    need its files.
+    """
+    spec = importlib.util.find_spec("gensim")
+    if spec is None or not spec.submodule_search_locations:
+        raise ModuleNotFoundError("the exercises need gensim's data: pip install gensim")
+    return Path(next(iter(spec.submodule_search_locations))) / "test" / "test_data"

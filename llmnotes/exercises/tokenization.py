@@ -11,11 +11,16 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from pathlib import Path
 
 from llmnotes.bpe import BPETokenizer, merge
 from llmnotes.corpora import lee_background
-from llmnotes.exercises import Verdict, check_function, check_number, unanswered
+from llmnotes.exercises import (
+    Verdict,
+    check_function,
+    check_number,
+    gensim_test_data,
+    unanswered,
+)
 from llmnotes.wordpiece import WordPiece
 
 #: How many of the Lee corpus's 300 texts the BPE exercises train on; the rest is held out.
@@ -25,9 +30,7 @@ TRAIN_TEXTS = 250
 @functools.cache
 def lee_texts() -> tuple[tuple[str, ...], tuple[str, ...]]:
     """The Lee news texts gensim ships, split into training and held-out texts."""
-    from gensim.test.utils import datapath
-
-    texts = lee_background(Path(datapath("")))
+    texts = lee_background(gensim_test_data())
     return tuple(texts[:TRAIN_TEXTS]), tuple(texts[TRAIN_TEXTS:])
 
 
