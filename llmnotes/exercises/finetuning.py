@@ -340,8 +340,9 @@ def cv_folds(examples: int, folds: int = FOLDS, seed: int = SEED) -> list[list[i
     The indices are shuffled with ``random.Random(seed)``; fold ``k`` holds every ``folds``-th
     of them, starting at the ``k``-th (``order[k::folds]``), sorted.
 
-    >>> cv_folds(6, folds=3)
-    [[0, 4], [2, 5], [1, 3]]
+    Examples:
+        >>> cv_folds(6, folds=3)
+        [[0, 4], [2, 5], [1, 3]]
     """
     order = list(range(examples))
     random.Random(seed).shuffle(order)

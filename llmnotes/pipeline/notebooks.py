@@ -86,8 +86,9 @@ EXERCISES = "Exercises"
 def solution_lines(markdown: str) -> set[int]:
     r"""The line numbers (from 1) of the folded solutions' blocks.
 
-    >>> sorted(solution_lines('Try it.\n\n??? success "Solution"\n\n    print(1)\n\nNext.'))
-    [3, 4, 5, 6]
+    Examples:
+        >>> sorted(solution_lines('Try it.\n\n??? success "Solution"\n\n    print(1)\n\nNext.'))
+        [3, 4, 5, 6]
     """
     inside, found = False, set()
     for number, line in enumerate(markdown.splitlines(), start=1):
@@ -106,8 +107,9 @@ def exercise_statements(markdown: str) -> dict[int, str]:
     A statement is the heading and the prose under it, up to its first code block; only the
     ``### `` headings of the page's "Exercises" section are exercises.
 
-    >>> exercise_statements("## Exercises\n\n### One\n\nDo it.\n\n```python\nx\n```\n")
-    {3: '### One\n\nDo it.'}
+    Examples:
+        >>> exercise_statements("## Exercises\n\n### One\n\nDo it.\n\n```python\nx\n```\n")
+        {3: '### One\n\nDo it.'}
     """
     lines = markdown.splitlines()
     found, section = {}, None
@@ -194,8 +196,9 @@ API_LINK = re.compile(r"\[([^\]]+)\]\[[\w.]+\]")
 def site_links(markdown: str, site_path: str) -> str:
     """Point a page's relative links at the site, from a notebook beside it.
 
-    >>> site_links("See [BPE](#bpe), [RNNs](rnns.md), [`merge`][llmnotes.bpe.merge].", "../../x/")
-    'See [BPE](../../x/#bpe), [RNNs](../../rnns/), `merge`.'
+    Examples:
+        >>> site_links("[BPE](#bpe), [RNNs](rnns.md), [`merge`][llmnotes.bpe.merge]", "../../x/")
+        '[BPE](../../x/#bpe), [RNNs](../../rnns/), `merge`'
     """
     markdown = markdown.replace("](#", f"]({site_path}#")
     root = re.match(r"(?:\.\./)*", site_path).group(0)  # type: ignore[union-attr]
@@ -212,9 +215,10 @@ def prose(lines: list[str], start: int, end: int) -> str:
     with what is indented under them, and any paragraph that needs the build (a macro, HTML,
     a table).
 
-    >>> page = ["Why.", "", "Like this:", "```text", "x", "```", "", "!!! note", "    Aside."]
-    >>> prose(page + ["", "- So", "  on."], 1, 13)
-    'Why.\n\n- So\n  on.'
+    Examples:
+        >>> page = ["Why.", "", "Like this:", "```text", "x", "```", "", "!!! note", "    Aside."]
+        >>> prose(page + ["", "- So", "  on."], 1, 13)
+        'Why.\n\n- So\n  on.'
     """
     paragraphs, current, in_code = [], [], False
     for line in lines[start - 1 : end - 1]:
