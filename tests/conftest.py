@@ -79,6 +79,7 @@ class CodeRuns:
 
     def __init__(self) -> None:
         self.outcomes: dict[str, list[str]] = {}
+        self.seconds: dict[str, dict[int, float]] = {}  # a page's blocks: fence line → time
         self.partial: set[str] = set()  # files some of whose code this run left out (-k)
 
     def pytest_deselected(self, items: list[pytest.Item]) -> None:
@@ -93,6 +94,10 @@ class CodeRuns:
             if report.skipped and isinstance(report.longrepr, tuple):  # (file, line, reason)
                 outcome = f"skipped: {report.longrepr[2].removeprefix('Skipped: ')}"
             self.outcomes.setdefault(source, []).append(outcome)
+            docs_block = getattr(item, "originalname", None) == "test_docs_example"
+            if docs_block and report.when == "call" and report.passed:
+                line = item.callspec.params["example"].start_line
+                self.seconds.setdefault(source, {})[line] = report.duration
         return report
 
     def pytest_sessionfinish(self) -> None:
@@ -100,7 +105,7 @@ class CodeRuns:
 
         whole = {k: v for k, v in self.outcomes.items() if k not in self.partial}
         if whole:
-            record_runs(ROOT, whole, now_utc())
+            record_runs(ROOT, whole, now_utc(), self.seconds)
 
 
 def pytest_configure(config: pytest.Config) -> None:

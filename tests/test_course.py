@@ -13,6 +13,8 @@ from llmnotes.pipeline.course import (
     quiz_path,
     reading_time,
     shown_order,
+    solution_seconds,
+    time_solutions,
     topic_of,
     topics,
 )
@@ -200,3 +202,23 @@ def test_the_path_table_lists_each_topic_once_in_order_with_its_time():
         assert row.startswith(f"| {step} | [{topic.title}]({topic.page}) |")
         assert f"| {reading_time(page_text(topic)).minutes} min |" in row
         assert f'data-quiz="{topic.name}"' in row
+
+
+def test_a_long_solution_says_how_long_it_ran_when_the_record_is_of_this_page():
+    from llmnotes.pipeline.verified import file_digest
+
+    path = docs_dir() / "tokenization.md"
+    source = path.read_text(encoding="utf-8")
+    fences = [
+        n + 1
+        for n in sorted(solution_lines(source))
+        if source.splitlines()[n].lstrip().startswith("```python")
+    ]
+    run = {"sha": file_digest(path), "seconds": {str(fences[0]): 0.4, str(fences[-1]): 30.2}}
+    seconds = solution_seconds(source, run, file_digest(path))
+    assert seconds[0] == 0.4 and seconds[-1] == 30.2 and len(seconds) == 5
+    timed = time_solutions(source, seconds)
+    assert timed.count("it ran in") == 1 and "it ran in 30 s" in timed
+    assert (
+        solution_seconds(source, run | {"sha": "another version"}, file_digest(path)) == [None] * 5
+    )

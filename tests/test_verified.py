@@ -13,6 +13,13 @@ from llmnotes.pipeline.verified import (
 from conftest import ROOT
 
 
+def test_a_run_records_how_long_each_block_of_a_page_took_by_its_fence_line(tmp_path):
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "a.md").write_text("```python\nprint(1)\n```\n")
+    record_runs(tmp_path, {"docs/a.md": ["passed"]}, "now", {"docs/a.md": {1: 3.14159}})
+    assert read_runs(tmp_path)["docs/a.md"]["seconds"] == {"1": 3.14}
+
+
 def test_a_run_is_recorded_per_file_with_its_hash_and_kept_for_files_it_did_not_touch(tmp_path):
     (tmp_path / "docs").mkdir()
     page, other = tmp_path / "docs" / "a.md", tmp_path / "docs" / "b.md"

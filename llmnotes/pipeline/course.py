@@ -27,6 +27,7 @@ from __future__ import annotations
 import hashlib
 import math
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,7 @@ from typing import Any
 import yaml
 
 from llmnotes.errors import UserError
+from llmnotes.pipeline.notebooks import FENCE, SOLUTION
 from llmnotes.pipeline.site_config import front_matter, mkdocs_config, nav_pages
 
 #: Words of technical prose a reader takes in per minute (a careful, not a skimming, pace).
@@ -46,6 +48,8 @@ ROUND_TO = 5
 QUESTIONS = range(5, 9)
 OPTIONS = range(3, 6)
 QUIZ_FOLDER = "quizzes"
+#: A folded solution whose block ran at least this long (seconds) says so in its title.
+SLOW_SECONDS = 2.0
 
 _FENCE = re.compile(r"^( *)(`{3,}|~{3,}).*?^\1\2[ \t]*$", re.M | re.S)
 _MACRO = re.compile(r"\{\{.*?\}\}", re.S)
@@ -357,3 +361,49 @@ def quiz_html(quiz: Quiz) -> str:
         '<button type="reset" class="llmnotes-quiz-reset">Clear my answers</button></form>'
     )
     return "".join(parts)
+
+
+def solution_seconds(source: str, run: Mapping[str, Any] | None, digest: str) -> list[float | None]:
+    r"""How long each folded solution's block ran in the last test run, in page order.
+
+    Args:
+        source: The page's Markdown, front matter included (the lines the tests numbered).
+        run: The page's record in the test runs (:func:`llmnotes.pipeline.verified.read_runs`).
+        digest: The page's digest now; a record of another version of the page times nothing.
+
+    Examples:
+        >>> page = 'Do it.\n\n??? success "Solution"\n\n    ```python\n    x = 1\n    ```\n'
+        >>> solution_seconds(page, {"sha": "abc", "seconds": {"5": 12.5}}, "abc")
+        [12.5]
+        >>> solution_seconds(page, {"sha": "old", "seconds": {"5": 12.5}}, "abc")
+        [None]
+    """
+    lines = source.splitlines()
+    current = run is not None and run.get("sha") == digest
+    seconds = run.get("seconds", {}) if current and run else {}
+    found = []
+    for number, line in enumerate(lines, start=1):
+        if SOLUTION.match(line):
+            fence = next(
+                (n for n in range(number + 1, len(lines) + 1) if FENCE.match(lines[n - 1])), None
+            )
+            found.append(seconds.get(str(fence)))
+    return found
+
+
+def time_solutions(markdown: str, seconds: list[float | None]) -> str:
+    r"""Put in each long solution's title how long it ran (:data:`SLOW_SECONDS` or more).
+
+    Examples:
+        >>> print(time_solutions('??? success "Solution"', [12.4]))
+        ??? success "Solution (it ran in 12 s in this site's last test run)"
+    """
+    times = iter(seconds)
+
+    def title(match: re.Match[str]) -> str:
+        took = next(times, None)
+        if took is None or took < SLOW_SECONDS:
+            return match.group(0)
+        return f'??? success "Solution (it ran in {took:.0f} s in this site\'s last test run)"'
+
+    return re.sub(r'^\?\?\? success "Solution"', title, markdown, flags=re.M)

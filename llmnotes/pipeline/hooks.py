@@ -16,13 +16,14 @@ from pathlib import Path
 from typing import Any
 
 from llmnotes.pipeline.charts import chart_path, chart_svg, spec_bytes
-from llmnotes.pipeline.course import course_box, topic_of
+from llmnotes.pipeline.course import course_box, solution_seconds, time_solutions, topic_of
 from llmnotes.pipeline.formulas import MathError, render_math
 from llmnotes.pipeline.metrics import MetricsStore, MetricsStoreError
 from llmnotes.pipeline.notebooks import (
     drop_build_noise,
     execution_fingerprint,
     notebook_links,
+    notebook_math,
     notebooks_nav,
     pin_notebooks,
 )
@@ -33,6 +34,7 @@ from llmnotes.pipeline.verified import (
     ResultStatus,
     Verified,
     code_status,
+    file_digest,
     now_utc,
     page_source,
     read_runs,
@@ -199,6 +201,10 @@ def on_page_markdown(markdown: str, page: Any, config: Any, files: Any) -> str:
     under_title = [notebook_links(where, site_root_prefix(page))]
     if topic := topic_of(where, getattr(page, "title", None) or where, page.meta):
         under_title.append(course_box(topic, source))
+        path = _store.path.parent.parent / where
+        run = _build["runs"].get(f"docs/{where}")
+        seconds = solution_seconds(path.read_text(encoding="utf-8"), run, file_digest(path))
+        markdown = time_solutions(markdown, seconds)
     title = TITLE.search(markdown)
     if title and any(under_title):
         added = "\n\n".join(block for block in under_title if block)
@@ -209,12 +215,13 @@ def on_page_markdown(markdown: str, page: Any, config: Any, files: Any) -> str:
 def on_page_content(html: str, page: Any, config: Any, files: Any) -> str:
     """Render the page's math with KaTeX; give notebook pages their links and no build noise.
 
-    A notebook page gets its Colab and download links, and loses the warnings of the machine
-    that executed it (:func:`~llmnotes.pipeline.notebooks.drop_build_noise`).
+    A notebook page gets its Colab and download links, its Markdown cells' math marked for
+    KaTeX (:func:`~llmnotes.pipeline.notebooks.notebook_math`), and loses the warnings of the
+    machine that executed it (:func:`~llmnotes.pipeline.notebooks.drop_build_noise`).
     """
     where = page.file.src_uri
     if where.endswith(".ipynb"):
-        html = drop_build_noise(html)
+        html = notebook_math(drop_build_noise(html))
     if where.endswith(".ipynb") and (links := notebook_links(where, site_root_prefix(page))):
         end = html.find("</h1>")
         html = links + html if end < 0 else f"{html[: end + 5]}\n{links}{html[end + 5 :]}"

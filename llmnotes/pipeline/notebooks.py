@@ -152,6 +152,45 @@ def drop_build_noise(rendered: str, install: str = sys.prefix) -> str:
     return STDERR_OUTPUT.sub(lambda m: "" if needle in m.group("text") else m.group(0), rendered)
 
 
+#: A notebook's rendered Markdown cell (mkdocs-jupyter), whose math is still ``$…$`` TeX.
+MARKDOWN_CELL = re.compile(
+    r'(<div class="jp-RenderedHTMLCommon jp-RenderedMarkdown[^"]*"[^>]*>)(.*?)(</div>)', re.S
+)
+CODE_SPAN = re.compile(r"(<(code|pre)\b.*?</\2>)", re.S)
+DISPLAY_MATH = re.compile(r"(?:<p>)?\$\$(.+?)\$\$(?:</p>)?", re.S)
+INLINE_MATH = re.compile(r"(?<![\\$])\$(?!\$)(.+?)(?<![\\$])\$")
+
+
+def notebook_math(rendered: str) -> str:
+    r"""Mark the math of a notebook's Markdown cells the way arithmatex marks a page's.
+
+    Jupyter renders ``$…$`` with MathJax, a script the site does not load; marked like the
+    pages' formulas, :func:`llmnotes.pipeline.formulas.render_math` renders them with KaTeX at
+    build time. Code is left alone.
+
+    Examples:
+        >>> cell = '<div class="jp-RenderedHTMLCommon jp-RenderedMarkdown">{}</div>'
+        >>> marked = notebook_math(cell.format("<p>So $a_i$, not <code>$b$</code>:</p>$$e^x$$"))
+        >>> print(marked[marked.index("So") : marked.index(", not")])
+        So <span class="arithmatex">\(a_i\)</span>
+        >>> print(marked[marked.index("</code>") + 12 : -6])
+        <div class="arithmatex">\[e^x\]</div>
+    """
+
+    def math(text: str) -> str:
+        pieces = CODE_SPAN.split(text)
+        for i in range(0, len(pieces), 3):  # split() puts each code span and its tag between
+            piece = DISPLAY_MATH.sub(
+                lambda m: f'<div class="arithmatex">\\[{m.group(1).strip()}\\]</div>', pieces[i]
+            )
+            pieces[i] = INLINE_MATH.sub(
+                lambda m: f'<span class="arithmatex">\\({m.group(1)}\\)</span>', piece
+            )
+        return "".join(p for i, p in enumerate(pieces) if i % 3 != 2)
+
+    return MARKDOWN_CELL.sub(lambda m: m.group(1) + math(m.group(2)) + m.group(3), rendered)
+
+
 def is_runnable(example: Any) -> bool:
     """Whether a page's code block runs as is: not marked ``test="skip"``, not a snippet include.
 

@@ -42,7 +42,12 @@ def file_digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
 
 
-def record_runs(root: Path, outcomes: Mapping[str, Iterable[str]], when: str) -> Path:
+def record_runs(
+    root: Path,
+    outcomes: Mapping[str, Iterable[str]],
+    when: str,
+    seconds: Mapping[str, Mapping[int, float]] | None = None,
+) -> Path:
     """Record the outcomes of this test run's code blocks, per source file, in :data:`RUNS_FILE`.
 
     Files this run did not touch keep their earlier record.
@@ -52,6 +57,8 @@ def record_runs(root: Path, outcomes: Mapping[str, Iterable[str]], when: str) ->
         outcomes: For each source file (relative to ``root``), the outcome of each of its
             blocks or examples: ``passed``, ``failed``, ``skipped`` or ``skipped: REASON``.
         when: When the run happened, as the box should show it.
+        seconds: For a page, how long each block that ran took, by the line its fence opens
+            on (the page shows the time of a long exercise solution).
     """
     path = root / RUNS_FILE
     runs = read_runs(root)
@@ -64,6 +71,10 @@ def record_runs(root: Path, outcomes: Mapping[str, Iterable[str]], when: str) ->
             **{outcome: kinds.count(outcome) for outcome in OUTCOMES},
             "skip_reasons": {reason: reasons.count(reason) for reason in sorted(set(reasons))},
         }
+        if seconds and source in seconds:
+            runs[source]["seconds"] = {
+                str(n): round(t, 2) for n, t in sorted(seconds[source].items())
+            }
     path.parent.mkdir(parents=True, exist_ok=True)
     write_atomic(path, json.dumps(runs, indent=1, sort_keys=True).encode())
     return path
