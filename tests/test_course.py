@@ -199,7 +199,7 @@ def test_the_path_table_lists_each_topic_once_in_order_with_its_time():
     rows = [line for line in table.splitlines()[2:]]
     assert len(rows) == len(TOPICS)
     for step, (row, topic) in enumerate(zip(rows, TOPICS, strict=True), start=1):
-        assert row.startswith(f"| {step} | [{topic.title}]({topic.page}) |")
+        assert row.startswith(f"| {step}. [{topic.title}]({topic.page}) |")
         assert f"| {reading_time(page_text(topic)).minutes} min |" in row
         assert f'data-quiz="{topic.name}"' in row
 

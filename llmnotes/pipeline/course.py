@@ -170,8 +170,8 @@ def path_table(root: Path | None = None) -> str:
 
     root = root or repo_root()
     rows = [
-        "| Step | Topic | You will be able to | Time | Your self-check |",
-        "| --- | --- | --- | --- | --- |",
+        "| Topic | You will be able to | Time | Your self-check |",
+        "| --- | --- | --- | --- |",
     ]
     for step, topic in enumerate(topics(root), start=1):
         time = reading_time((root / "docs" / topic.page).read_text(encoding="utf-8"))
@@ -180,7 +180,7 @@ def path_table(root: Path | None = None) -> str:
             f"[not started]({topic.page}#self-check)</span>"
         )
         rows.append(
-            f"| {step} | [{topic.title}]({topic.page}) | {topic.objectives[0]} | "
+            f"| {step}. [{topic.title}]({topic.page}) | {topic.objectives[0]} | "
             f"{time.minutes} min | {progress} |"
         )
     return "\n".join(rows)

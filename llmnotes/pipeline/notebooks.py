@@ -245,6 +245,17 @@ def site_links(markdown: str, site_path: str) -> str:
     return API_LINK.sub(r"\1", markdown)
 
 
+def jupyter_math(markdown: str) -> str:
+    r"""Write a page's ``\(…\)`` and ``\[…\]`` math with the dollars Jupyter reads.
+
+    Examples:
+        >>> print(jupyter_math(r"With \(A\) of shape \(r \times d\): \[h = BAx\]"))
+        With $A$ of shape $r \times d$: $$h = BAx$$
+    """
+    markdown = re.sub(r"\\\[(.+?)\\\]", lambda m: f"$${m.group(1)}$$", markdown, flags=re.S)
+    return re.sub(r"\\\((.+?)\\\)", lambda m: f"${m.group(1)}$", markdown, flags=re.S)
+
+
 def prose(lines: list[str], start: int, end: int) -> str:
     r"""The explanation on lines ``start`` to ``end - 1`` (from 1), for a notebook's Markdown cell.
 
@@ -330,7 +341,7 @@ def page_notebook(page: Path, site_path: str) -> Any:
 
     def explain(start: int, end: int) -> None:
         if text := prose(lines, start, end):
-            cells.append(nbformat.v4.new_markdown_cell(site_links(text, site_path)))
+            cells.append(nbformat.v4.new_markdown_cell(jupyter_math(site_links(text, site_path))))
 
     title_line = next((n for n, level, _ in headings(markdown) if level == 1), 0)
     current, cursor = None, title_line + 1
