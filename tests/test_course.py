@@ -80,6 +80,8 @@ def test_every_topic_has_exercises_with_checks_and_folded_solutions(topic):
     for statement in statements.values():
         title = statement.splitlines()[0]
         assert title.startswith("### Exercise "), title
+        # mkdocs-jupyter's table of contents drops code from a heading's anchor, its heading not
+        assert "`" not in title, f"{title}: no code in an exercise title (the notebook's anchors)"
         body = exercises[exercises.index(title) :]
         nxt = body.find("\n### ", 1)
         body = body[: nxt if nxt > 0 else None]
